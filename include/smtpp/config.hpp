@@ -1,0 +1,31 @@
+// smtpp: compile-time configuration shared by every header.
+#ifndef SMTPP_CONFIG_HPP
+#define SMTPP_CONFIG_HPP
+
+// The inline ABI namespace. Bump its name when the layout of a public type changes so that
+// objects built against two versions cannot be linked together silently.
+#define SMTPP_ABI_NAMESPACE v0
+
+#define SMTPP_NAMESPACE_BEGIN \
+    namespace smtpp {         \
+    inline namespace SMTPP_ABI_NAMESPACE {
+#define SMTPP_NAMESPACE_END \
+    }                       \
+    }
+
+// SMTPP_ASSERT checks internal invariants and API preconditions in debug builds. Define it
+// before including any smtpp header to route failures to your own handler.
+#ifndef SMTPP_ASSERT
+#include <cassert>
+#define SMTPP_ASSERT(condition) assert(condition)
+#endif
+
+#if defined(__GNUC__) || defined(__clang__)
+#define SMTPP_LIKELY(x) __builtin_expect(!!(x), 1)
+#define SMTPP_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#else
+#define SMTPP_LIKELY(x) (x)
+#define SMTPP_UNLIKELY(x) (x)
+#endif
+
+#endif // SMTPP_CONFIG_HPP

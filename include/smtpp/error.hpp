@@ -1,0 +1,211 @@
+// smtpp: error codes, plugged into std::error_code.
+//
+// Two families share one enum. Peer errors (the bytes received were wrong) come back from the
+// parsers and inside session events, together with the reply the protocol calls for. API
+// misuse errors (the caller asked for something the current state does not allow) come back
+// from session calls that then change nothing.
+#ifndef SMTPP_ERROR_HPP
+#define SMTPP_ERROR_HPP
+
+#include <smtpp/config.hpp>
+
+#include <string>
+#include <string_view>
+#include <system_error>
+
+SMTPP_NAMESPACE_BEGIN
+
+enum class errc : int {
+    ok = 0,
+
+    // Incremental input.
+    need_more_data,
+
+    // Line framing (RFC 5321 2.3.8, 4.5.3.1).
+    line_too_long,
+    bare_cr,
+    bare_lf,
+    nul_byte,
+    invalid_utf8,
+    non_ascii,
+
+    // Commands (RFC 5321 4.1, 4.2.4).
+    unknown_command,
+    unimplemented_command,
+    syntax_error,
+    missing_argument,
+    unexpected_argument,
+
+    // Addresses (RFC 5321 4.1.2, 4.1.3, 4.5.3.1).
+    bad_path,
+    bad_local_part,
+    bad_domain,
+    bad_address_literal,
+    local_part_too_long,
+    domain_too_long,
+    path_too_long,
+    null_path_not_allowed,
+
+    // ESMTP parameters (RFC 5321 4.1.2, 4.1.1.11 and the extensions).
+    bad_parameter,
+    duplicate_parameter,
+    unsupported_parameter,
+    bad_parameter_value,
+    number_overflow,
+    bad_xtext,
+    bad_base64,
+
+    // Replies (RFC 5321 4.2, RFC 2034, RFC 3463).
+    bad_reply_code,
+    reply_code_mismatch,
+    reply_line_too_long,
+    too_many_reply_lines,
+    bad_reply_text,
+    bad_enhanced_status,
+    unexpected_reply,
+
+    // Message data (RFC 5321 4.1.1.4, 4.5.2, RFC 3030).
+    text_line_too_long,
+    message_too_large,
+    eight_bit_not_allowed,
+    binary_not_allowed,
+
+    // Sessions.
+    bad_sequence,
+    too_many_recipients,
+    too_many_errors,
+    tls_required,
+    auth_required,
+    auth_failed,
+    auth_cancelled,
+    extension_not_offered,
+    connection_closed,
+    peer_closed_early,
+    service_closing,
+    output_full,
+
+    // API misuse: the call changed nothing.
+    invalid_state,
+    invalid_argument,
+    invalid_config,
+};
+
+namespace detail {
+
+struct errc_entry {
+    errc code;
+    const char* text;
+};
+
+inline constexpr errc_entry errc_texts[] = {
+    {errc::ok, "success"},
+    {errc::need_more_data, "more input is needed"},
+    {errc::line_too_long, "line too long"},
+    {errc::bare_cr, "bare CR (CR not followed by LF)"},
+    {errc::bare_lf, "bare LF (LF not preceded by CR)"},
+    {errc::nul_byte, "NUL byte"},
+    {errc::invalid_utf8, "malformed UTF-8"},
+    {errc::non_ascii, "8-bit byte where only ASCII is allowed"},
+    {errc::unknown_command, "unknown command"},
+    {errc::unimplemented_command, "command not implemented"},
+    {errc::syntax_error, "syntax error"},
+    {errc::missing_argument, "missing argument"},
+    {errc::unexpected_argument, "command takes no argument"},
+    {errc::bad_path, "malformed path"},
+    {errc::bad_local_part, "malformed local part"},
+    {errc::bad_domain, "malformed domain"},
+    {errc::bad_address_literal, "malformed address literal"},
+    {errc::local_part_too_long, "local part too long"},
+    {errc::domain_too_long, "domain too long"},
+    {errc::path_too_long, "path too long"},
+    {errc::null_path_not_allowed, "null path not allowed here"},
+    {errc::bad_parameter, "malformed parameter"},
+    {errc::duplicate_parameter, "duplicate parameter"},
+    {errc::unsupported_parameter, "unsupported parameter"},
+    {errc::bad_parameter_value, "bad parameter value"},
+    {errc::number_overflow, "number too large"},
+    {errc::bad_xtext, "malformed xtext"},
+    {errc::bad_base64, "malformed base64"},
+    {errc::bad_reply_code, "malformed reply code"},
+    {errc::reply_code_mismatch, "reply lines carry different codes"},
+    {errc::reply_line_too_long, "reply line too long"},
+    {errc::too_many_reply_lines, "too many lines in one reply"},
+    {errc::bad_reply_text, "reply text contains forbidden characters"},
+    {errc::bad_enhanced_status, "malformed enhanced status code"},
+    {errc::unexpected_reply, "reply received with no command outstanding"},
+    {errc::text_line_too_long, "message line too long"},
+    {errc::message_too_large, "message exceeds the size limit"},
+    {errc::eight_bit_not_allowed, "8-bit data not allowed"},
+    {errc::binary_not_allowed, "binary data not allowed"},
+    {errc::bad_sequence, "bad sequence of commands"},
+    {errc::too_many_recipients, "too many recipients"},
+    {errc::too_many_errors, "too many errors"},
+    {errc::tls_required, "TLS required"},
+    {errc::auth_required, "authentication required"},
+    {errc::auth_failed, "authentication failed"},
+    {errc::auth_cancelled, "authentication cancelled"},
+    {errc::extension_not_offered, "extension not offered by the peer"},
+    {errc::connection_closed, "connection closed"},
+    {errc::peer_closed_early, "peer closed the connection early"},
+    {errc::service_closing, "service closing transmission channel"},
+    {errc::output_full, "output buffer full"},
+    {errc::invalid_state, "operation not allowed in the current state"},
+    {errc::invalid_argument, "invalid argument"},
+    {errc::invalid_config, "invalid configuration"},
+};
+
+} // namespace detail
+
+// A static English description of the code; never null.
+[[nodiscard]] constexpr const char* to_string(errc code) noexcept {
+    for (const auto& entry : detail::errc_texts) {
+        if (entry.code == code) return entry.text;
+    }
+    return "unknown smtpp error";
+}
+
+// True when the error ends the session: nothing more can be exchanged on that connection.
+[[nodiscard]] constexpr bool is_fatal(errc code) noexcept {
+    switch (code) {
+    case errc::too_many_errors:
+    case errc::connection_closed:
+    case errc::peer_closed_early:
+    case errc::service_closing:
+    case errc::bad_reply_code:
+    case errc::reply_code_mismatch:
+    case errc::reply_line_too_long:
+    case errc::too_many_reply_lines:
+    case errc::unexpected_reply:
+        return true;
+    default:
+        return false;
+    }
+}
+
+namespace detail {
+
+class error_category final : public std::error_category {
+public:
+    const char* name() const noexcept override { return "smtpp"; }
+    std::string message(int value) const override { return to_string(static_cast<errc>(value)); }
+};
+
+} // namespace detail
+
+[[nodiscard]] inline const std::error_category& smtpp_category() noexcept {
+    static const detail::error_category category;
+    return category;
+}
+
+[[nodiscard]] inline std::error_code make_error_code(errc code) noexcept {
+    return {static_cast<int>(code), smtpp_category()};
+}
+
+SMTPP_NAMESPACE_END
+
+namespace std {
+template <>
+struct is_error_code_enum<smtpp::errc> : true_type {};
+} // namespace std
+
+#endif // SMTPP_ERROR_HPP
