@@ -83,6 +83,9 @@ enum class errc : int {
     peer_closed_early,
     service_closing,
     output_full,
+    too_many_parameters,
+    no_recipients_accepted,
+    bad_sasl_message,
 
     // API misuse: the call changed nothing.
     invalid_state,
@@ -149,6 +152,9 @@ inline constexpr errc_entry errc_texts[] = {
     {errc::peer_closed_early, "peer closed the connection early"},
     {errc::service_closing, "service closing transmission channel"},
     {errc::output_full, "output buffer full"},
+    {errc::too_many_parameters, "too many parameters"},
+    {errc::no_recipients_accepted, "no recipient was accepted"},
+    {errc::bad_sasl_message, "malformed SASL message"},
     {errc::invalid_state, "operation not allowed in the current state"},
     {errc::invalid_argument, "invalid argument"},
     {errc::invalid_config, "invalid configuration"},
