@@ -1,0 +1,337 @@
+// smtpp: server-side reply writer and the standard replies (RFC 5321 4.2, RFC 2034, RFC 3463).
+//
+// The writer appends complete CRLF-terminated replies to a caller buffer of any type with
+// `append(const char*, std::size_t)` (std::string, detail::output_buffer, ...). It checks
+// everything first and writes nothing on error, so a bad code or a CR/LF smuggled into the
+// text can never reach the wire. It allocates nothing beyond what `out.append` does.
+//
+//   250 2.1.0 Sender OK\r\n                      one line
+//   250-2.0.0 first\r\n250 2.0.0 last\r\n        several lines, the status code on every line
+//
+// Text longer than a reply line allows (options.line_limit, CRLF included; RFC 5321
+// 4.5.3.1.5) is wrapped at spaces into continuation lines, or cut hard inside a word that
+// does not fit, never inside a UTF-8 sequence.
+#ifndef SMTPP_REPLY_HPP
+#define SMTPP_REPLY_HPP
+
+#include <smtpp/config.hpp>
+#include <smtpp/detail/ascii.hpp>
+#include <smtpp/error.hpp>
+#include <smtpp/grammar.hpp>
+#include <smtpp/limits.hpp>
+#include <smtpp/status.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <initializer_list>
+#include <string_view>
+
+SMTPP_NAMESPACE_BEGIN
+
+struct reply_options {
+    // Longest line written, CRLF included (limits::reply_line; RFC 5321 4.5.3.1.5).
+    std::size_t line_limit = 512;
+    // Write a reply's enhanced status code (RFC 2034). Off: the code is checked, not written.
+    bool enhanced_status_codes = true;
+    // Accept well-formed UTF-8 in the text: only for the replies RFC 6531 3.7.4 allows
+    // (VRFY/EXPN answers to a request with SMTPUTF8, 251/551 after MAIL ... SMTPUTF8).
+    bool allow_utf8 = false;
+    // Accept enhanced status codes missing from the RFC 5248 registry (RFC 3463 2 says a
+    // server should send only registered ones).
+    bool allow_unregistered_status = false;
+};
+
+// Options from the session's limits and its ENHANCEDSTATUSCODES setting.
+[[nodiscard]] inline reply_options make_reply_options(const limits& l,
+                                                      bool enhanced_status_codes) noexcept {
+    reply_options options;
+    options.line_limit = l.reply_line;
+    options.enhanced_status_codes = enhanced_status_codes;
+    return options;
+}
+
+// A reply as data. `status` empty: no enhanced status code (greeting, EHLO/HELO replies, 3xx).
+struct reply_spec {
+    std::uint16_t code = 0;
+    enhanced_status status{};
+    std::string_view text;
+};
+
+namespace detail {
+
+// Text per RFC 5321 textstring: HT, SP and printable ASCII; with `allow_utf8` also
+// well-formed UTF-8. Errors: bad_reply_text (CR, LF, NUL, other controls, DEL, 8-bit octets
+// when not allowed), invalid_utf8.
+[[nodiscard]] inline errc check_reply_text(std::string_view text, bool allow_utf8) noexcept {
+    bool non_ascii = false;
+    for (const char c : text) {
+        if (has_class(c, cc_print) || c == '\t') continue;
+        if (!allow_utf8 || is_ascii(c)) return errc::bad_reply_text;
+        non_ascii = true;
+    }
+    if (non_ascii && !is_valid_utf8(text)) return errc::invalid_utf8;
+    return errc::ok;
+}
+
+// Everything a reply's lines share: the code digits, the status text and the room for text.
+struct reply_line_format {
+    char code[3] = {};
+    enhanced_status_text status; // empty when not written
+    std::size_t width = 0;       // text octets that fit on one line
+};
+
+// The narrowest text width accepted: a UTF-8 sequence must always fit on a line.
+inline constexpr std::size_t min_text_width = 8;
+
+[[nodiscard]] inline errc make_line_format(int code, enhanced_status status,
+                                           const reply_options& options,
+                                           reply_line_format& format) noexcept {
+    if (!is_valid_reply_code(code)) return errc::bad_reply_code;
+    if (!status.empty()) {
+        // RFC 2034 4: the class must repeat the first digit, so a 3xx can carry none.
+        if (!is_valid(status) || status.cls != code / 100) return errc::bad_enhanced_status;
+        if (!options.allow_unregistered_status && !is_registered(status))
+            return errc::bad_enhanced_status;
+        if (options.enhanced_status_codes) format.status = to_text(status);
+    }
+    const std::size_t status_room = format.status.size == 0 ? 0 : format.status.size + 1;
+    const std::size_t fixed = 4 + status_room + 2; // "250-" status SP ... CRLF
+    if (options.line_limit < fixed + min_text_width) return errc::invalid_argument;
+    format.width = options.line_limit - fixed;
+    format.code[0] = static_cast<char>('0' + code / 100);
+    format.code[1] = static_cast<char>('0' + code / 10 % 10);
+    format.code[2] = static_cast<char>('0' + code % 10);
+    return errc::ok;
+}
+
+// Writes one line: code, '-' or ' ', status, `head` (a domain or keyword) SP `text`, CRLF.
+// The caller has checked that it fits.
+template <class Out>
+void put_reply_line(Out& out, const reply_line_format& format, bool last, std::string_view head,
+                    std::string_view text) {
+    const char prefix[4] = {format.code[0], format.code[1], format.code[2], last ? ' ' : '-'};
+    out.append(prefix, 4);
+    if (format.status.size != 0) {
+        out.append(format.status.chars, format.status.size);
+        out.append(" ", 1); // RFC 2034 3(4): the status code is always followed by a space
+    }
+    if (!head.empty()) {
+        out.append(head.data(), head.size());
+        if (!text.empty()) out.append(" ", 1);
+    }
+    out.append(text.data(), text.size());
+    out.append("\r\n", 2);
+}
+
+// Where a line of at most `width` octets of `text` ends: `take` octets go on the line and
+// `skip` separating spaces are dropped.
+struct line_cut {
+    std::size_t take = 0;
+    std::size_t skip = 0;
+};
+
+[[nodiscard]] constexpr line_cut next_cut(std::string_view text, std::size_t width) noexcept {
+    if (text.size() <= width) return {text.size(), 0};
+    const std::size_t space = text.substr(0, width + 1).rfind(' ');
+    if (space != std::string_view::npos && space > 0) return {space, 1};
+    std::size_t take = width; // a word longer than a line: cut it, but between code points
+    while (take > 1 && (static_cast<unsigned char>(text[take]) & 0xC0u) == 0x80u) --take;
+    return {take, 0};
+}
+
+// Writes one logical line of text as one or more physical lines; `head` starts the first.
+template <class Out>
+void put_wrapped(Out& out, const reply_line_format& format, bool last_logical,
+                 std::string_view head, std::string_view text) {
+    bool first = true;
+    do {
+        const std::size_t head_room = first && !head.empty() ? head.size() + 1 : 0;
+        const line_cut cut = next_cut(text, format.width - head_room);
+        const std::string_view rest = text.substr(cut.take + cut.skip);
+        put_reply_line(out, format, last_logical && rest.empty(), first ? head : std::string_view(),
+                       text.substr(0, cut.take));
+        text = rest;
+        first = false;
+    } while (!text.empty());
+}
+
+// A domain heading a 220/221/421 line: printable ASCII without spaces, short enough to leave
+// room for text on its line.
+[[nodiscard]] constexpr bool is_reply_head(std::string_view head,
+                                           const reply_line_format& format) noexcept {
+    return !head.empty() && all_of_class(head, cc_print) &&
+           head.find(' ') == std::string_view::npos &&
+           head.size() + 1 + min_text_width <= format.width;
+}
+
+template <class Out>
+[[nodiscard]] errc write_reply_impl(Out& out, int code, enhanced_status status,
+                                    std::string_view head, const std::string_view* lines,
+                                    std::size_t count, const reply_options& options) {
+    reply_line_format format;
+    if (const errc e = make_line_format(code, status, options, format); e != errc::ok) return e;
+    if (count == 0) return errc::invalid_argument;
+    if (!head.empty() && !is_reply_head(head, format)) return errc::bad_reply_text;
+    for (std::size_t i = 0; i < count; ++i) {
+        if (const errc e = check_reply_text(lines[i], options.allow_utf8); e != errc::ok) return e;
+    }
+    for (std::size_t i = 0; i < count; ++i) {
+        put_wrapped(out, format, i + 1 == count, i == 0 ? head : std::string_view(), lines[i]);
+    }
+    return errc::ok;
+}
+
+} // namespace detail
+
+// Appends the reply `code` [status] `text` to `out`, wrapped into continuation lines when the
+// text does not fit on one line. The enhanced status code `status` (empty: none) is written on
+// every line when options.enhanced_status_codes is set. Nothing is written on error:
+//   bad_reply_code      code is not %x32-35 %x30-35 %x30-39 (RFC 5321 4.2)
+//   bad_enhanced_status status invalid, class differs from the code's first digit (RFC 2034 4;
+//                       so any status on a 3xx), or unregistered (RFC 5248) unless allowed
+//   bad_reply_text      CR, LF, NUL or another control octet, or 8-bit text when not allowed
+//   invalid_utf8        8-bit text allowed but not well-formed UTF-8
+//   invalid_argument    options.line_limit leaves no room for text
+template <class Out>
+[[nodiscard]] errc write_reply(Out& out, int code, enhanced_status status, std::string_view text,
+                               const reply_options& options = {}) {
+    return detail::write_reply_impl(out, code, status, {}, &text, 1, options);
+}
+
+// Appends `spec`; see write_reply above.
+template <class Out>
+[[nodiscard]] errc write_reply(Out& out, const reply_spec& spec,
+                               const reply_options& options = {}) {
+    return write_reply(out, spec.code, spec.status, spec.text, options);
+}
+
+// Appends a multi-line reply, one line per element of `lines` (each wrapped if too long);
+// `count` must be at least 1 (else invalid_argument). Errors as for write_reply.
+template <class Out>
+[[nodiscard]] errc write_reply_lines(Out& out, int code, enhanced_status status,
+                                     const std::string_view* lines, std::size_t count,
+                                     const reply_options& options = {}) {
+    return detail::write_reply_impl(out, code, status, {}, lines, count, options);
+}
+
+template <class Out>
+[[nodiscard]] errc write_reply_lines(Out& out, int code, enhanced_status status,
+                                     std::initializer_list<std::string_view> lines,
+                                     const reply_options& options = {}) {
+    return detail::write_reply_impl(out, code, status, {}, lines.begin(), lines.size(), options);
+}
+
+// Appends `spec` with `domain` as the first word of its text, as RFC 5321 4.2 and 4.3.2 want
+// for the greeting and for 221 and 421: "220 mx.example ESMTP ready". `domain` must be
+// printable ASCII without spaces (bad_reply_text otherwise). Other errors as for write_reply.
+template <class Out>
+[[nodiscard]] errc write_domain_reply(Out& out, const reply_spec& spec, std::string_view domain,
+                                      const reply_options& options = {}) {
+    if (domain.empty()) return errc::bad_reply_text;
+    return detail::write_reply_impl(out, spec.code, spec.status, domain, &spec.text, 1, options);
+}
+
+// The standard replies a session needs, texts after RFC 5321 4.2.2-4.2.3, RFC 3463 and the
+// extension RFCs. Enhanced status codes are all registered (RFC 5248) and match the code.
+namespace replies {
+// Greeting and connection.
+// The greeting: write it with write_domain_reply, which puts the hostname first.
+inline constexpr reply_spec service_ready{220, {}, "ESMTP Service ready"};
+inline constexpr reply_spec closing{221, {2, 0, 0}, "Service closing transmission channel"};
+inline constexpr reply_spec shutting_down{
+    421, {4, 3, 2}, "Service not available, closing transmission channel"};
+inline constexpr reply_spec too_many_errors{
+    421, {4, 7, 0}, "Too many errors, closing transmission channel"};
+inline constexpr reply_spec timeout{
+    421, {4, 4, 2}, "Timeout exceeded, closing transmission channel"};
+// RFC 7504
+inline constexpr reply_spec does_not_accept_mail{521, {5, 3, 2}, "Host does not accept mail"};
+
+// Completion.
+inline constexpr reply_spec ok{250, {2, 0, 0}, "OK"};
+inline constexpr reply_spec sender_ok{250, {2, 1, 0}, "Sender OK"};
+inline constexpr reply_spec recipient_ok{250, {2, 1, 5}, "Recipient OK"};
+inline constexpr reply_spec message_accepted{250, {2, 0, 0}, "Message accepted for delivery"};
+inline constexpr reply_spec chunk_accepted{250, {2, 0, 0}, "Chunk accepted"};
+inline constexpr reply_spec help{214, {2, 0, 0}, "See RFC 5321"};
+inline constexpr reply_spec cannot_vrfy{
+    252, {2, 1, 5}, "Cannot VRFY user, but will accept message and attempt delivery"};
+inline constexpr reply_spec ready_to_start_tls{220, {2, 0, 0}, "Ready to start TLS"};
+inline constexpr reply_spec auth_succeeded{235, {2, 7, 0}, "Authentication successful"};
+
+// Intermediate (3xx never carries an enhanced status code).
+inline constexpr reply_spec start_mail_input{354, {}, "End data with <CR><LF>.<CR><LF>"};
+inline constexpr reply_spec auth_continue{334, {}, ""}; // "334 \r\n": empty challenge, RFC 4954 4
+
+// Transient failures.
+inline constexpr reply_spec local_error{
+    451, {4, 3, 0}, "Requested action aborted: local error in processing"};
+inline constexpr reply_spec insufficient_storage{452, {4, 3, 1}, "Insufficient system storage"};
+inline constexpr reply_spec too_many_recipients{452, {4, 5, 3}, "Too many recipients"};
+inline constexpr reply_spec tls_not_available{
+    454, {4, 7, 0}, "TLS not available due to temporary reason"};
+inline constexpr reply_spec auth_temporary_failure{
+    454, {4, 7, 0}, "Temporary authentication failure"};
+inline constexpr reply_spec password_transition_needed{
+    432, {4, 7, 12}, "A password transition is needed"};
+
+// Syntax and sequence errors.
+inline constexpr reply_spec command_unrecognized{
+    500, {5, 5, 2}, "Syntax error, command unrecognized"};
+inline constexpr reply_spec line_too_long{500, {5, 5, 2}, "Line too long"};
+inline constexpr reply_spec auth_line_too_long{
+    500, {5, 5, 6}, "Authentication Exchange line is too long"};
+inline constexpr reply_spec syntax_error{501, {5, 5, 2}, "Syntax error"};
+inline constexpr reply_spec bad_arguments{
+    501, {5, 5, 4}, "Syntax error in parameters or arguments"};
+inline constexpr reply_spec bad_sender_syntax{501, {5, 1, 7}, "Bad sender address syntax"};
+inline constexpr reply_spec bad_recipient_syntax{
+    501, {5, 1, 3}, "Bad destination mailbox address syntax"};
+inline constexpr reply_spec auth_bad_response{501, {5, 5, 2}, "Cannot decode response"};
+inline constexpr reply_spec auth_cancelled{501, {5, 7, 0}, "Authentication cancelled"};
+inline constexpr reply_spec auth_initial_response_not_allowed{
+    501, {5, 7, 0}, "Initial response not allowed"};
+inline constexpr reply_spec not_implemented{502, {5, 5, 1}, "Command not implemented"};
+inline constexpr reply_spec bad_sequence{503, {5, 5, 1}, "Bad sequence of commands"};
+inline constexpr reply_spec already_authenticated{503, {5, 5, 1}, "Already authenticated"};
+inline constexpr reply_spec parameter_not_implemented{
+    504, {5, 5, 4}, "Command parameter not implemented"};
+inline constexpr reply_spec auth_mechanism_unrecognized{
+    504, {5, 5, 4}, "Unrecognized authentication type"};
+inline constexpr reply_spec parameter_unsupported{
+    555, {5, 5, 4}, "MAIL FROM/RCPT TO parameters not recognized or not implemented"};
+
+// Policy.
+inline constexpr reply_spec must_starttls{530, {5, 7, 0}, "Must issue a STARTTLS command first"};
+inline constexpr reply_spec auth_required{530, {5, 7, 0}, "Authentication required"};
+inline constexpr reply_spec auth_too_weak{534, {5, 7, 9}, "Authentication mechanism is too weak"};
+inline constexpr reply_spec auth_invalid{535, {5, 7, 8}, "Authentication credentials invalid"};
+inline constexpr reply_spec encryption_required{
+    538, {5, 7, 11}, "Encryption required for requested authentication mechanism"};
+inline constexpr reply_spec security_required{
+    554, {5, 7, 0}, "Command refused due to lack of security"};
+inline constexpr reply_spec relay_denied{550, {5, 7, 1}, "Relay access denied"};
+
+// Mailboxes and messages.
+inline constexpr reply_spec mailbox_unavailable{550, {5, 1, 1}, "Mailbox unavailable"};
+inline constexpr reply_spec mailbox_name_not_allowed{553, {5, 1, 3}, "Mailbox name not allowed"};
+inline constexpr reply_spec no_valid_recipients{554, {5, 5, 1}, "No valid recipients"};
+inline constexpr reply_spec transaction_failed{554, {5, 0, 0}, "Transaction failed"};
+inline constexpr reply_spec message_too_big{
+    552, {5, 3, 4}, "Message size exceeds fixed maximum message size"};
+inline constexpr reply_spec bad_line_endings{550, {5, 6, 0}, "Message contains bare CR or LF"};
+inline constexpr reply_spec non_ascii_sender{
+    550, {5, 6, 7}, "Non-ASCII addresses not permitted for that sender"};
+inline constexpr reply_spec non_ascii_recipient{
+    553, {5, 6, 7}, "Non-ASCII addresses not permitted for that recipient"};
+inline constexpr reply_spec utf8_reply_required{
+    550, {5, 6, 8}, "UTF-8 string reply is required, but not permitted by the SMTP client"};
+inline constexpr reply_spec utf8_message_refused{
+    554, {5, 6, 9}, "UTF-8 header message cannot be transferred to one or more recipients"};
+inline constexpr reply_spec recipient_domain_no_mail{
+    556, {5, 1, 10}, "Recipient address has null MX"}; // RFC 7505
+} // namespace replies
+
+SMTPP_NAMESPACE_END
+
+#endif // SMTPP_REPLY_HPP
