@@ -1,0 +1,136 @@
+// smtpp: what a client session is told before it connects (client_config) and what it is
+// asked to send (envelope).
+//
+// The configuration is copied into the session once per connection. An envelope is read when
+// send_mail() is called; its views need to live only for the duration of that call.
+#ifndef SMTPP_CLIENT_CONFIG_HPP
+#define SMTPP_CLIENT_CONFIG_HPP
+
+#include <smtpp/command.hpp> // notify_never ... notify_delay (RFC 3461 4.1)
+#include <smtpp/config.hpp>
+#include <smtpp/error.hpp>
+#include <smtpp/limits.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+SMTPP_NAMESPACE_BEGIN
+
+// How the client treats TLS (RFC 3207, RFC 8314).
+enum class tls_mode : std::uint8_t {
+    never,         // never send STARTTLS
+    opportunistic, // STARTTLS when offered; carry on in plaintext when it is not (or gets 454)
+    required,      // STARTTLS or nothing: QUIT and an error event otherwise (RFC 3207 6)
+    implicit,      // the transport is already TLS (port 465, RFC 8314 3.3): never send STARTTLS
+};
+
+// Credentials for the built-in PLAIN (RFC 4616) and LOGIN mechanisms.
+struct client_credentials {
+    std::string authzid;  // PLAIN authorization identity; usually empty
+    std::string username; // PLAIN authcid / LOGIN user name
+    std::string password;
+};
+
+// Everything a client session needs to know before the greeting arrives.
+struct client_config {
+    // The EHLO/HELO/LHLO argument: an ASCII domain (A-labels, RFC 6531 3.7.1) or an address
+    // literal such as "[192.0.2.1]".
+    std::string helo_name = "localhost";
+
+    bool lmtp = false; // RFC 2033: LHLO instead of EHLO, one final reply per accepted recipient
+
+    // The TCP port, used only to refuse LMTP on port 25 (RFC 2033 5); 0 when unknown.
+    std::uint16_t port = 0;
+
+    // Extensions the client uses when the server offers them. A parameter is sent only when
+    // its extension was advertised (RFC 5321 4.1.1.3) whatever these say.
+    bool use_pipelining = true; // RFC 2920
+    bool use_chunking = false;  // RFC 3030: BDAT for text bodies too (binary bodies always need it)
+    bool use_8bitmime = true;   // RFC 6152
+    bool use_smtputf8 = true;   // RFC 6531
+    bool use_dsn = true; // RFC 3461: drop NOTIFY/ORCPT/RET/ENVID silently when false or not offered
+    bool use_size = true; // RFC 1870: declare SIZE= and check the server's limit
+
+    tls_mode tls = tls_mode::opportunistic;
+
+    // SASL mechanisms to try, in order of preference; the first one the server offers is used.
+    // Empty means "do not authenticate". "PLAIN" and "LOGIN" (any case) use `credentials`;
+    // any other name is driven by the caller through auth_challenge events.
+    std::vector<std::string> auth_mechanisms;
+    client_credentials credentials;
+    // Refuse to send a password (PLAIN, LOGIN) over a connection that is not TLS-protected.
+    bool auth_requires_tls = true;
+
+    // Bare CR or LF in message bodies: converted to CRLF (default), or refused with bare_cr /
+    // bare_lf by send_body() (RFC 5321 2.3.8).
+    bool refuse_bare_line_endings = false;
+
+    // reply_line and reply_lines bound what a server can make the session buffer;
+    // output_buffer is the queue size past which send_body() asks the caller to drain first.
+    limits limit{};
+};
+
+// Checks a configuration. Errors: invalid_config (empty, non-ASCII or control characters in
+// helo_name; LMTP on port 25; an empty mechanism name; limits too small to parse a reply).
+[[nodiscard]] inline errc validate(const client_config& config) noexcept {
+    if (config.helo_name.empty()) return errc::invalid_config;
+    for (char c : config.helo_name) {
+        const auto octet = static_cast<unsigned char>(c);
+        if (octet <= 0x20 || octet >= 0x7F) return errc::invalid_config;
+    }
+    if (config.lmtp && config.port == 25) return errc::invalid_config;
+    for (const std::string& mechanism : config.auth_mechanisms) {
+        if (mechanism.empty()) return errc::invalid_config;
+    }
+    if (config.limit.reply_line < 8 || config.limit.reply_lines == 0) return errc::invalid_config;
+    return errc::ok;
+}
+
+// What the message content contains, declared by the caller before the first byte is sent so
+// that the client can refuse what the server cannot take (RFC 6152, RFC 3030).
+enum class body_content : std::uint8_t {
+    seven_bit, // ASCII text: lines of at most 998 octets, no NUL
+    eight_bit, // text with octets >= 0x80 (needs 8BITMIME)
+    binary,    // anything (needs BINARYMIME and CHUNKING)
+};
+
+// DSN RET (RFC 3461 4.3).
+enum class dsn_return : std::uint8_t { unspecified, full, headers };
+
+// One recipient of a transaction.
+struct recipient {
+    constexpr recipient() noexcept = default;
+    constexpr recipient(std::string_view mailbox, unsigned notify_bits = 0,
+                        bool with_orcpt = false) noexcept
+        : address(mailbox), notify(notify_bits), orcpt(with_orcpt) {}
+
+    std::string_view address; // mailbox without angle brackets, e.g. "bob@example.com"
+    unsigned notify =
+        0;              // notify_* bits of command.hpp; 0: no NOTIFY; ignored unless DSN is offered
+    bool orcpt = false; // send ORCPT=rfc822;<address> (RFC 3461 4.2), xtext-encoded
+};
+
+// One mail transaction as the caller describes it. Views are read during send_mail() only.
+struct envelope {
+    constexpr envelope() noexcept = default;
+    constexpr envelope(std::string_view from, const recipient* to = nullptr,
+                       std::size_t to_count = 0) noexcept
+        : sender(from), recipients(to), recipient_count(to_count) {}
+
+    std::string_view sender; // mailbox without brackets; empty for the null reverse-path <>
+    const recipient* recipients = nullptr;
+    std::size_t recipient_count = 0;
+
+    body_content content = body_content::seven_bit;
+    std::uint64_t size = 0;    // expected message size in octets (RFC 1870 5); 0 = unknown
+    bool utf8_message = false; // headers need SMTPUTF8 (RFC 6531 3.4) even with ASCII addresses
+    dsn_return ret = dsn_return::unspecified;
+    std::string_view envid; // raw ENVID (printable ASCII); xtext-encoded by the client
+};
+
+SMTPP_NAMESPACE_END
+
+#endif // SMTPP_CLIENT_CONFIG_HPP
