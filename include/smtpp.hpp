@@ -1,0 +1,28 @@
+// smtpp: a header-only C++17 Sans-IO SMTP/LMTP library. This umbrella header includes every
+// public header and nothing else; include only the headers you need to pay only for those.
+// tests/hygiene/check_umbrella.cmake fails when a header in include/smtpp/ is missing here.
+#ifndef SMTPP_HPP
+#define SMTPP_HPP
+
+#include <smtpp/base64.hpp>
+#include <smtpp/bdat.hpp>
+#include <smtpp/capabilities.hpp>
+#include <smtpp/client_config.hpp>
+#include <smtpp/client_event.hpp>
+#include <smtpp/client_session.hpp>
+#include <smtpp/command.hpp>
+#include <smtpp/config.hpp>
+#include <smtpp/data.hpp>
+#include <smtpp/error.hpp>
+#include <smtpp/grammar.hpp>
+#include <smtpp/limits.hpp>
+#include <smtpp/reply.hpp>
+#include <smtpp/reply_reader.hpp>
+#include <smtpp/sasl.hpp>
+#include <smtpp/server_config.hpp>
+#include <smtpp/server_event.hpp>
+#include <smtpp/server_session.hpp>
+#include <smtpp/status.hpp>
+#include <smtpp/version.hpp>
+
+#endif // SMTPP_HPP
