@@ -361,6 +361,28 @@ TEST_CASE("S-5321-3.2-b: EHLO not recognized -> HELO, no extensions used", "[cli
     CHECK(h.session.capabilities().raw.empty()); // no extensions known
 }
 
+TEST_CASE("S-5321-4.1.1.1-a: no HELO fallback for an address-literal name (HELO takes a Domain)",
+          "[client]") {
+    client_config c = basic_config();
+    c.helo_name = "[192.0.2.1]";
+    harness h(c);
+    h.feed("220 mx\r\n500 what?\r\n");
+    CHECK(h.wire == "EHLO [192.0.2.1]\r\nQUIT\r\n");
+    CHECK(h.log.find("error") != std::string::npos);
+}
+
+TEST_CASE("S-5321-4.1.1.1-a: the EHLO name must be a Domain or an address literal", "[client]") {
+    client_config c = basic_config();
+    for (const char* bad : {"", "-x.example", "a..b", "[1.2.3]", "[IPv6:1::2::3]", "a b"}) {
+        c.helo_name = bad;
+        CHECK(validate(c) == errc::invalid_config);
+    }
+    for (const char* good : {"client.example", "[192.0.2.1]", "[IPv6:2001:db8::1]", "localhost"}) {
+        c.helo_name = good;
+        CHECK(validate(c) == errc::ok);
+    }
+}
+
 TEST_CASE("S-5321-4.1.1.1-b, S-3461-2-a: EHLO reply keywords and parameters (DSN without one)",
           "[client]") {
     harness h(basic_config());
@@ -1149,6 +1171,53 @@ TEST_CASE("S-3030-2-a: BDAT chunks with exact counts and LAST", "[client][bdat]"
     CHECK(h.wire.substr(before) == "BDAT 10\r\n.dot\r\nlineBDAT 2 LAST\r\n\r\n");
     h.feed("250 ok\r\n250 2.0.0 queued\r\n");
     CHECK(h.log.find("message_result 0 success 250") != std::string::npos);
+}
+
+TEST_CASE("S-3030-2-a: a CRLF split across pieces keeps exact BDAT counts and no stuffing",
+          "[client][bdat]") {
+    harness h(chunking_config());
+    h.bodies.clear();
+    h.auto_quit = false;
+    h.feed("220 mx\r\n");
+    h.feed(ehlo_chunking);
+    recipient to{"b@x.example"};
+    REQUIRE(h.session.send_mail({"a@b.example", &to, 1}) == errc::ok);
+    h.feed("250 ok\r\n250 ok\r\n");
+    const std::size_t before = h.wire.size();
+    REQUIRE(h.session.send_body("a\r") == errc::ok);
+    REQUIRE(h.session.send_body("\n.b\r") == errc::ok);
+    REQUIRE(h.session.send_body("\r") == errc::ok); // a bare CR, then a CR held back
+    REQUIRE(h.session.send_body("\n") == errc::ok);
+    REQUIRE(h.session.send_body(".") == errc::ok);
+    REQUIRE(h.session.end_body() == errc::ok);
+    h.pump();
+    CHECK(h.wire.substr(before) == "BDAT 1\r\na"
+                                   "BDAT 4\r\n\r\n.b"
+                                   "BDAT 2\r\n\r\n"
+                                   "BDAT 2\r\n\r\n"
+                                   "BDAT 1\r\n."
+                                   "BDAT 2 LAST\r\n\r\n");
+}
+
+TEST_CASE("S-5321-4.5.3.1.6-a: a text line is refused at its 999th octet, across pieces too",
+          "[client][refuse]") {
+    harness h(basic_config());
+    h.bodies.clear();
+    h.auto_quit = false;
+    h.feed("220 mx\r\n250-mx\r\n250 PIPELINING\r\n");
+    recipient to{"b@x.example"};
+    REQUIRE(h.session.send_mail({"a@b.example", &to, 1}) == errc::ok);
+    h.pump();
+    h.feed("250 ok\r\n250 ok\r\n354 go\r\n");
+    const std::size_t before = h.wire.size();
+    REQUIRE(h.session.send_body("." + std::string(500, 'x')) == errc::ok); // 501 + 1 stuffed
+    CHECK(h.session.send_body(std::string(498, 'y')) == errc::text_line_too_long);
+    CHECK(h.session.send_body(std::string(497, 'y') + "\r\nz") == errc::ok);
+    CHECK(h.session.send_body(std::string(998, 'w') + "\n") == errc::text_line_too_long);
+    REQUIRE(h.session.end_body() == errc::ok);
+    h.pump();
+    CHECK(h.wire.substr(before) == ".." + std::string(500, 'x') + std::string(497, 'y') +
+                                       "\r\nz\r\n.\r\n");
 }
 
 TEST_CASE("S-3030-2-e: no more BDAT after a failed chunk; RSET follows", "[client][bdat]") {

@@ -9,6 +9,7 @@
 #include <smtpp/command.hpp> // notify_never ... notify_delay (RFC 3461 4.1)
 #include <smtpp/config.hpp>
 #include <smtpp/error.hpp>
+#include <smtpp/grammar.hpp>
 #include <smtpp/limits.hpp>
 
 #include <cstddef>
@@ -73,14 +74,20 @@ struct client_config {
     limits limit{};
 };
 
-// Checks a configuration. Errors: invalid_config (empty, non-ASCII or control characters in
-// helo_name; LMTP on port 25; an empty mechanism name; limits too small to parse a reply).
-[[nodiscard]] inline errc validate(const client_config& config) noexcept {
-    if (config.helo_name.empty()) return errc::invalid_config;
-    for (char c : config.helo_name) {
-        const auto octet = static_cast<unsigned char>(c);
-        if (octet <= 0x20 || octet >= 0x7F) return errc::invalid_config;
+// True for what EHLO may carry: an ASCII Domain or an address literal (RFC 5321 4.1.1.1;
+// RFC 6531 3.7.1 keeps the EHLO argument ASCII, so U-labels must arrive as A-labels).
+[[nodiscard]] inline bool is_valid_helo_name(std::string_view name) noexcept {
+    if (!name.empty() && name.front() == '[') {
+        host_kind kind{};
+        return parse_address_literal(name, kind) == errc::ok;
     }
+    return parse_domain(name, address_options{}) == errc::ok;
+}
+
+// Checks a configuration. Errors: invalid_config (helo_name neither an ASCII Domain nor an
+// address literal; LMTP on port 25; an empty mechanism name; limits too small to parse a reply).
+[[nodiscard]] inline errc validate(const client_config& config) noexcept {
+    if (!is_valid_helo_name(config.helo_name)) return errc::invalid_config;
     if (config.lmtp && config.port == 25) return errc::invalid_config;
     for (const std::string& mechanism : config.auth_mechanisms) {
         if (mechanism.empty()) return errc::invalid_config;

@@ -24,7 +24,7 @@
 #include <smtpp/client_config.hpp>
 #include <smtpp/client_event.hpp>
 #include <smtpp/config.hpp>
-#include <smtpp/detail/client_codec.hpp>
+#include <smtpp/data.hpp>
 #include <smtpp/detail/client_reply.hpp>
 #include <smtpp/detail/output_buffer.hpp>
 #include <smtpp/error.hpp>
@@ -272,14 +272,20 @@ public:
             return errc::output_full;
         }
         if (content_ == body_content::binary) return send_chunk(piece, false);
-        detail::body_state probe = body_state_;
-        if (const errc e = detail::walk_text(piece, probe, body_rules(), detail::null_sink{});
-            e != errc::ok)
-            return e;
-        scratch_.clear();
-        (void)detail::walk_text(piece, body_state_, body_rules(), detail::string_sink{&scratch_});
-        if (use_bdat_) return send_chunk(scratch_, false);
-        output_.append(scratch_);
+        // Checks first, on a copy of the encoder, so that a refused piece queues nothing.
+        data_encoder probe = encoder_;
+        for (std::string_view in = piece; !in.empty();) in.remove_prefix(probe.next(in).consumed);
+        if (const errc e = check_text(probe, false); e != errc::ok) return e;
+        if (use_bdat_) {
+            const std::uint64_t length = probe.size() - encoder_.size();
+            if (length == 0) { // nothing to send yet: at most a CR whose LF may follow
+                encoder_ = probe;
+                return errc::ok;
+            }
+            append_bdat_header(static_cast<std::size_t>(length), false);
+            expected_.push({detail::client_command::bdat, 0});
+        }
+        append_text(piece);
         return errc::ok;
     }
 
@@ -288,18 +294,18 @@ public:
     // line endings are refused).
     [[nodiscard]] errc end_body() {
         if (phase_ != phase::body || body_ended_) return errc::invalid_state;
-        scratch_.clear();
+        std::string_view tail = detail::data_constant(2, 3); // ".\r\n" of an empty binary body
         if (content_ != body_content::binary) {
-            if (const errc e =
-                    detail::finish_text(body_state_, body_rules(), detail::string_sink{&scratch_});
-                e != errc::ok) {
-                return e;
-            }
+            data_encoder probe = encoder_;
+            const data_encoder::result r = probe.finish();
+            if (const errc e = check_text(probe, true); e != errc::ok) return e;
+            tail = r.segment;
+            encoder_ = probe;
         }
         body_ended_ = true;
-        if (use_bdat_) return send_chunk(scratch_, true);
-        scratch_.append(".\r\n");
-        output_.append(scratch_);
+        // BDAT: the closing segment without its ".\r\n" is the last chunk (no stuffing).
+        if (use_bdat_) return send_chunk(tail.substr(0, tail.size() - 3), true);
+        output_.append(tail);
         expect_end_of_data();
         return errc::ok;
     }
@@ -515,8 +521,9 @@ private:
             (void)parse_ehlo_reply(copy, caps_); // a 2yz other than 250 offers nothing
             return next_setup_step();
         }
-        if (code / 100 == 5 && !config_.lmtp) {
-            stage_line(command::helo, 0, "HELO ", config_.helo_name); // RFC 5321 3.2
+        // RFC 5321 3.2 fallback; HELO takes a Domain only, so an address-literal name cannot.
+        if (code / 100 == 5 && !config_.lmtp && config_.helo_name.front() != '[') {
+            stage_line(command::helo, 0, "HELO ", config_.helo_name);
             return;
         }
         fail_setup(errc::unexpected_reply);
@@ -725,7 +732,7 @@ private:
         result_reported_ = false;
         body_ended_ = false;
         body_blocked_ = false;
-        body_state_ = detail::body_state{};
+        encoder_.reset();
         lmtp_final_ = false;
         worst_recipient_outcome_ = outcome::permanent;
         utf8_envelope_ = message.utf8_message || has_utf8_address(message);
@@ -906,12 +913,7 @@ private:
     // BDAT: one chunk per piece (RFC 3030 2: exact octet counts, no dot-stuffing).
     [[nodiscard]] errc send_chunk(std::string_view bytes, bool last) {
         if (bytes.empty() && !last) return errc::ok;
-        std::string& header = header_;
-        header.assign("BDAT ");
-        append_number(header, bytes.size());
-        if (last) header.append(" LAST");
-        header.append("\r\n");
-        output_.append(header);
+        append_bdat_header(bytes.size(), last);
         output_.append(bytes);
         if (last) {
             expect_end_of_data();
@@ -921,14 +923,51 @@ private:
         return errc::ok;
     }
 
+    void append_bdat_header(std::size_t length, bool last) {
+        std::string& header = header_;
+        header.assign("BDAT ");
+        append_number(header, length);
+        if (last) header.append(" LAST");
+        header.append("\r\n");
+        output_.append(header);
+    }
+
+    // What a text body may not hold, judged on `probe`, an encoder that has consumed the
+    // piece (or finished the body, `closed`). An open line counts as if it ended here, so an
+    // over-long line is refused as soon as its 999th octet arrives (RFC 5321 4.5.3.1.6).
+    [[nodiscard]] errc check_text(const data_encoder& probe, bool closed) const noexcept {
+        if (config_.refuse_bare_line_endings) {
+            if (probe.traits().has_bare_lf) return errc::bare_lf;
+            if (probe.traits().has_bare_cr) return errc::bare_cr;
+        }
+        if (probe.traits().has_nul) return errc::binary_not_allowed;
+        if (probe.traits().has_8bit && content_ == body_content::seven_bit)
+            return errc::eight_bit_not_allowed;
+        bool long_line = probe.traits().long_line;
+        if (!long_line && !closed) {
+            data_encoder ended = probe; // a bare CR it notes is only a CR whose LF may follow
+            (void)ended.finish();
+            long_line = ended.traits().long_line;
+        }
+        return long_line ? errc::text_line_too_long : errc::ok;
+    }
+
+    // Appends the wire form of a checked text piece straight from data_encoder's segments
+    // (views into `piece` or static constants); BDAT drops the stuffing dots.
+    void append_text(std::string_view piece) {
+        const char* const stuffing = detail::data_constant(2, 1).data();
+        while (!piece.empty()) {
+            const data_encoder::result r = encoder_.next(piece);
+            piece.remove_prefix(r.consumed);
+            if (use_bdat_ && r.segment.data() == stuffing && r.segment.size() == 1) continue;
+            output_.append(r.segment);
+        }
+    }
+
     [[nodiscard]] bool body_writable() const noexcept {
         if (phase_ != phase::body || body_ended_) return false;
         if (output_.size() >= config_.limit.output_buffer) return false;
         return !(use_bdat_ && !pipelining() && !expected_.empty()); // lockstep chunks
-    }
-
-    [[nodiscard]] detail::body_rules body_rules() const noexcept {
-        return detail::body_rules{content_, config_.refuse_bare_line_endings, !use_bdat_};
     }
 
     // ---- staging and pipelining (RFC 2920) ----
@@ -1091,7 +1130,7 @@ private:
     bool mail_ok_ = false;
     bool needs_rset_ = false;
     bool result_reported_ = false;
-    detail::body_state body_state_{};
+    data_encoder encoder_{}; // text bodies: CRLF normalisation, dot-stuffing, the checks
     bool body_ended_ = false;
     bool body_blocked_ = false;
     bool lmtp_final_ = false; // LMTP: the per-recipient replies after the end of data are due
