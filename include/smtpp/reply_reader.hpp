@@ -266,9 +266,18 @@ private:
             std::size_t grown = buffer_.capacity() * 2;
             if (grown < options_.line_limit * 2) grown = options_.line_limit * 2;
             if (grown < needed) grown = needed;
-            buffer_.reserve(grown < bound() ? grown : bound());
+            grow_to(grown < bound() ? grown : bound());
         }
         buffer_.append(bytes.data(), bytes.size());
+    }
+
+    // Reallocates to exactly `size` octets: std::string::reserve may round a request up to
+    // twice the old capacity, which would break the line_limit * max_lines promise.
+    void grow_to(std::size_t size) {
+        std::string bigger;
+        bigger.reserve(size);
+        bigger.append(buffer_);
+        buffer_.swap(bigger);
     }
 
     // Checks one complete line (terminator included) and records it in the reply.
