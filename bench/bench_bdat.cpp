@@ -12,20 +12,15 @@
 //   bdat_write/<size>/baseline_memcpy  memcpy of the same stream
 #include "bench_common.hpp"
 
-#if __has_include(<smtpp/bdat.hpp>) && __has_include(<smtpp/command.hpp>) && \
-    __has_include(<smtpp/detail/line_framer.hpp>)
 #include <smtpp/bdat.hpp>
 #include <smtpp/command.hpp>
 #include <smtpp/detail/line_framer.hpp>
-#define SMTPP_BENCH_HAVE_BDAT 1
-#endif
 
 #include <string>
 #include <string_view>
 
 namespace smtpp_bench {
 
-#ifdef SMTPP_BENCH_HAVE_BDAT
 namespace {
 
 constexpr std::size_t bdat_chunk = 16 * 1024;
@@ -161,10 +156,8 @@ void bdat_write(benchmark::State& state, std::size_t size) {
 }
 
 } // namespace
-#endif // SMTPP_BENCH_HAVE_BDAT
 
 void register_bdat_benchmarks() {
-#ifdef SMTPP_BENCH_HAVE_BDAT
     for (const std::size_t size : body_sizes) {
         const bdat_stream& s = get_bdat_stream(size);
         const std::string read_figure = std::string("bdat_read/") + size_name(size);
@@ -177,7 +170,6 @@ void register_bdat_benchmarks() {
         add(write_figure + "/whole", [size](benchmark::State& state) { bdat_write(state, size); });
         register_memcpy_baseline(write_figure, s.bytes, 1);
     }
-#endif
 }
 
 } // namespace smtpp_bench

@@ -10,21 +10,14 @@
 // items = commands; target >= 25 M commands/s, 0 allocations per command.
 #include "bench_common.hpp"
 
-#if __has_include(<smtpp/command.hpp>)
 #include <smtpp/command.hpp>
-#define SMTPP_BENCH_HAVE_COMMAND 1
-#endif
-#if __has_include(<smtpp/detail/line_framer.hpp>)
 #include <smtpp/detail/line_framer.hpp>
-#define SMTPP_BENCH_HAVE_FRAMER 1
-#endif
 
 #include <string_view>
 #include <vector>
 
 namespace smtpp_bench {
 
-#ifdef SMTPP_BENCH_HAVE_COMMAND
 namespace {
 
 smtpp::command_options stream_options() {
@@ -108,7 +101,6 @@ void parse_whole(benchmark::State& state) {
     set_processed(state, s.bytes.size(), s.commands);
 }
 
-#ifdef SMTPP_BENCH_HAVE_FRAMER
 // One pass of the stream through a framer, in pieces; false on a framing surprise.
 bool frame_and_parse(smtpp::detail::line_framer& framer, std::string_view bytes, long piece,
                      const smtpp::command_options& options, tally& t) {
@@ -153,7 +145,6 @@ void parse_framer(benchmark::State& state, long piece) {
     meter.report(state, s.commands);
     set_processed(state, s.bytes.size(), s.commands);
 }
-#endif
 
 struct verb_line {
     const char* name;
@@ -201,19 +192,15 @@ void parse_verb(benchmark::State& state, const verb_line& v) {
 }
 
 } // namespace
-#endif // SMTPP_BENCH_HAVE_COMMAND
 
 void register_command_benchmarks() {
-#ifdef SMTPP_BENCH_HAVE_COMMAND
     const command_stream& s = commands();
     add("command_parse/parse_only", parse_only);
     add("command_parse/whole", parse_whole);
-#ifdef SMTPP_BENCH_HAVE_FRAMER
     for (const long piece : piece_sizes) {
         add("command_parse/framer_" + piece_name(piece),
             [piece](benchmark::State& state) { parse_framer(state, piece); });
     }
-#endif
     register_memchr_baseline("command_parse", s.bytes, s.commands, s.commands);
     for (const verb_line& v : verb_lines) {
         const std::string figure = std::string("command_verb/") + v.name;
@@ -223,7 +210,6 @@ void register_command_benchmarks() {
         keep.push_back(repeated(v.text));
         register_memchr_baseline(figure, keep.back(), verb_repeat, verb_repeat);
     }
-#endif
 }
 
 } // namespace smtpp_bench

@@ -11,35 +11,16 @@
 //   data_encode_views/<size>/<kind>/<feed>  data_encoder::next + finish, segments summed
 //                                           (the writev path, no copy)
 //   data_encode_views/.../baseline_memchr   memchr for LF over the body
-//   data_decode/.../detail_dot_reader       the DATA reader server_session.hpp uses today
-//                                           (detail/dot_reader.hpp), whole input
-//   data_encode/.../detail_client_walk_text the body encoder client_session.hpp uses today
-//                                           (detail/client_codec.hpp: a checking pass, then an
-//                                           encoding pass into a std::string), whole input
 // Target: data_decode on 64 KiB >= 0.5 x baseline_memchr; 0 allocations per message.
 #include "bench_common.hpp"
 
-#if __has_include(<smtpp/data.hpp>)
 #include <smtpp/data.hpp>
-#define SMTPP_BENCH_HAVE_DATA 1
-#endif
-
-// The session-internal codecs, measured beside data.hpp while the sessions still use them.
-#if __has_include(<smtpp/detail/dot_reader.hpp>)
-#include <smtpp/detail/dot_reader.hpp>
-#define SMTPP_BENCH_HAVE_DOT_READER 1
-#endif
-#if __has_include(<smtpp/detail/client_codec.hpp>)
-#include <smtpp/detail/client_codec.hpp>
-#define SMTPP_BENCH_HAVE_CLIENT_CODEC 1
-#endif
 
 #include <string>
 #include <string_view>
 
 namespace smtpp_bench {
 
-#ifdef SMTPP_BENCH_HAVE_DATA
 namespace {
 
 struct decode_outcome {
@@ -152,82 +133,11 @@ void encode_views(benchmark::State& state, const body& b, long piece) {
     set_processed(state, b.text.size(), 1);
 }
 
-#ifdef SMTPP_BENCH_HAVE_DOT_READER
-void decode_dot_reader(benchmark::State& state, const body& b) {
-    smtpp::detail::dot_reader reader;
-    const auto run = [&](auto&& sink) {
-        reader.reset(1000);
-        std::string_view in = b.wire;
-        for (;;) {
-            const smtpp::detail::dot_step st = reader.step(in);
-            in.remove_prefix(st.consumed);
-            if (st.status == smtpp::detail::dot_status::chunk) sink(st.bytes);
-            if (st.status != smtpp::detail::dot_status::chunk) return st.status == smtpp::detail::dot_status::end && in.empty();
-        }
-    };
-    std::string joined;
-    if (!run([&](std::string_view c) { joined.append(c.data(), c.size()); }) || joined != b.text) {
-        state.SkipWithError("detail_dot_reader: decoded body differs from the original");
-        return;
-    }
-    const allocation_meter meter;
-    for (auto _ : state) {
-        std::size_t octets = 0;
-        const bool good = run([&](std::string_view c) {
-            octets += c.size();
-            benchmark::DoNotOptimize(c.data());
-        });
-        if (!good || octets != b.text.size()) {
-            state.SkipWithError("detail_dot_reader: wrong decoded size");
-            break;
-        }
-    }
-    meter.report(state, 1);
-    set_processed(state, b.wire.size(), 1);
-}
-#endif
 
-#ifdef SMTPP_BENCH_HAVE_CLIENT_CODEC
-// What client_session::send_body + end_body do with a DATA body: a checking pass, then the
-// encoding pass into a scratch string (the session then copies that into its output).
-void encode_client_walk_text(benchmark::State& state, const body& b, body_kind kind) {
-    smtpp::detail::body_rules rules;
-    rules.content = kind == body_kind::eight_bit ? smtpp::body_content::eight_bit : smtpp::body_content::seven_bit;
-    std::string out;
-    out.reserve(b.wire.size() + 16);
-    const auto run = [&] {
-        smtpp::detail::body_state st;
-        smtpp::detail::body_state probe = st;
-        out.clear();
-        bool good = smtpp::detail::walk_text(b.text, probe, rules, smtpp::detail::null_sink{}) == smtpp::errc::ok;
-        good = good && smtpp::detail::walk_text(b.text, st, rules, smtpp::detail::string_sink{&out}) == smtpp::errc::ok;
-        good = good && smtpp::detail::finish_text(st, rules, smtpp::detail::string_sink{&out}) == smtpp::errc::ok;
-        out.append(".\r\n");
-        return good;
-    };
-    if (!run() || out != b.wire) {
-        state.SkipWithError("detail_client_walk_text: wire form differs from the expected one");
-        return;
-    }
-    const allocation_meter meter;
-    for (auto _ : state) {
-        const bool good = run();
-        benchmark::DoNotOptimize(out.data());
-        if (!good || out.size() != b.wire.size()) {
-            state.SkipWithError("detail_client_walk_text: wrong wire size");
-            break;
-        }
-    }
-    meter.report(state, 1);
-    set_processed(state, b.text.size(), 1);
-}
-#endif
 
 } // namespace
-#endif // SMTPP_BENCH_HAVE_DATA
 
 void register_data_benchmarks() {
-#ifdef SMTPP_BENCH_HAVE_DATA
     for (const std::size_t size : body_sizes) {
         for (const body_kind kind : body_kinds) {
             const body& b = get_body(size, kind);
@@ -236,10 +146,6 @@ void register_data_benchmarks() {
                 add("data_decode" + suffix + "/" + piece_name(piece),
                     [&b, kind, piece](benchmark::State& state) { decode(state, b, kind, piece); });
             }
-#ifdef SMTPP_BENCH_HAVE_DOT_READER
-            add("data_decode" + suffix + "/detail_dot_reader",
-                [&b](benchmark::State& state) { decode_dot_reader(state, b); });
-#endif
             register_memchr_baseline("data_decode" + suffix, b.wire, b.lines + 1, 1);
             for (const long piece : piece_sizes) {
                 add("data_encode" + suffix + "/" + piece_name(piece),
@@ -247,15 +153,10 @@ void register_data_benchmarks() {
                 add("data_encode_views" + suffix + "/" + piece_name(piece),
                     [&b, piece](benchmark::State& state) { encode_views(state, b, piece); });
             }
-#ifdef SMTPP_BENCH_HAVE_CLIENT_CODEC
-            add("data_encode" + suffix + "/detail_client_walk_text",
-                [&b, kind](benchmark::State& state) { encode_client_walk_text(state, b, kind); });
-#endif
             register_memcpy_baseline("data_encode" + suffix, b.text, 1);
             register_memchr_baseline("data_encode_views" + suffix, b.text, b.lines, 1);
         }
     }
-#endif
 }
 
 } // namespace smtpp_bench

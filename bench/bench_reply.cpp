@@ -13,15 +13,9 @@
 //   .../baseline_memchr          memchr for LF over the same bytes
 #include "bench_common.hpp"
 
-#if __has_include(<smtpp/reply.hpp>)
 #include <smtpp/reply.hpp>
-#define SMTPP_BENCH_HAVE_REPLY 1
-#endif
-#if __has_include(<smtpp/reply_reader.hpp>) && __has_include(<smtpp/capabilities.hpp>)
 #include <smtpp/capabilities.hpp>
 #include <smtpp/reply_reader.hpp>
-#define SMTPP_BENCH_HAVE_REPLY_READER 1
-#endif
 
 #include <string>
 #include <string_view>
@@ -46,7 +40,6 @@ const std::string& ehlo_reply() {
     return s;
 }
 
-#ifdef SMTPP_BENCH_HAVE_REPLY
 const std::string& transaction_replies() {
     static const std::string s =
         "250 2.1.0 Sender OK\r\n"
@@ -101,9 +94,7 @@ void write_ehlo_lines(benchmark::State& state) {
     meter.report(state, 1);
     set_processed(state, expected.size(), 1);
 }
-#endif // SMTPP_BENCH_HAVE_REPLY
 
-#ifdef SMTPP_BENCH_HAVE_REPLY_READER
 smtpp::server_extensions bench_extensions() {
     smtpp::server_extensions ext;
     ext.size_limit = 52428800;
@@ -215,21 +206,15 @@ void parse_ehlo(benchmark::State& state) {
     meter.report(state, 1);
     set_processed(state, bytes.size(), 1);
 }
-#endif // SMTPP_BENCH_HAVE_REPLY_READER
 
 } // namespace
 
 void register_reply_benchmarks() {
-#ifdef SMTPP_BENCH_HAVE_REPLY
     add("reply_write_transaction/whole", write_transaction);
     register_memcpy_baseline("reply_write_transaction", transaction_replies(), transaction_reply_count);
     add("reply_write_ehlo/write_reply_lines", write_ehlo_lines);
-#ifdef SMTPP_BENCH_HAVE_REPLY_READER
     add("reply_write_ehlo/write_ehlo_reply", write_ehlo);
-#endif
     register_memcpy_baseline("reply_write_ehlo", ehlo_reply(), 1);
-#endif
-#ifdef SMTPP_BENCH_HAVE_REPLY_READER
     const reply_stream& s = replies_input();
     for (const long piece : piece_sizes) {
         add("reply_read/" + piece_name(piece), [piece](benchmark::State& state) { read_replies(state, piece); });
@@ -237,7 +222,6 @@ void register_reply_benchmarks() {
     register_memchr_baseline("reply_read", s.bytes, s.lines, s.replies);
     add("ehlo_parse/whole", parse_ehlo);
     register_memchr_baseline("ehlo_parse", ehlo_reply(), ehlo_line_count, 1);
-#endif
 }
 
 } // namespace smtpp_bench

@@ -18,21 +18,14 @@
 // Bodies: 1 KiB and 64 KiB of plain text.
 #include "bench_common.hpp"
 
-#if __has_include(<smtpp/server_session.hpp>)
 #include <smtpp/server_session.hpp>
-#define SMTPP_BENCH_HAVE_SERVER 1
-#endif
-#if defined(SMTPP_BENCH_HAVE_SERVER) && __has_include(<smtpp/client_session.hpp>)
 #include <smtpp/client_session.hpp>
-#define SMTPP_BENCH_HAVE_CLIENT 1
-#endif
 
 #include <string>
 #include <string_view>
 
 namespace smtpp_bench {
 
-#ifdef SMTPP_BENCH_HAVE_SERVER
 namespace {
 
 constexpr std::size_t session_body_sizes[] = {1024, 64 * 1024};
@@ -246,7 +239,6 @@ private:
     std::uint64_t body_ = 0;
 };
 
-#ifdef SMTPP_BENCH_HAVE_CLIENT
 smtpp::client_config bench_client_config() {
     smtpp::client_config c;
     c.helo_name = "client.example.org";
@@ -384,13 +376,10 @@ void client_server(benchmark::State& state, std::size_t size) {
     set_processed(state, expected_octets, 1);
 }
 
-#endif // SMTPP_BENCH_HAVE_CLIENT
 
 } // namespace
-#endif // SMTPP_BENCH_HAVE_SERVER
 
 void register_session_benchmarks() {
-#ifdef SMTPP_BENCH_HAVE_SERVER
     for (const std::size_t size : session_body_sizes) {
         const session_input& in = get_session_input(size);
         const std::string connection = std::string("server_connection/") + size_name(size);
@@ -403,14 +392,11 @@ void register_session_benchmarks() {
         }
         register_memchr_baseline(connection, in.connection, memchr_count_lf(in.connection), 1);
         register_memchr_baseline(transaction, in.transaction, memchr_count_lf(in.transaction), 1);
-#ifdef SMTPP_BENCH_HAVE_CLIENT
         const std::string pair = std::string("client_server/") + size_name(size);
         add(pair + "/whole", [size](benchmark::State& state) { client_server(state, size); });
         const pair_wire& w = get_pair_wire(size);
         register_memchr_baseline(pair, w.octets, w.lines, 1);
-#endif
     }
-#endif
 }
 
 } // namespace smtpp_bench
