@@ -1,0 +1,218 @@
+// asio-server: smtpp-server's protocol handling dropped into a standalone Asio event loop.
+// The connection logic (common/connection.hpp: session, policy, maildir, STARTTLS through
+// memory BIOs) is the same code smtpp-server runs under epoll; only the socket plumbing below
+// differs. One io_context, one thread; every connection has at most one read and one write in
+// flight, and reads only while the session wants input, so memory stays bounded.
+#include "common/connection.hpp"
+#include "common/options.hpp"
+
+#include <asio.hpp>
+
+#include <array>
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <unordered_set>
+
+namespace {
+
+using asio::ip::tcp;
+using smtpp_examples::mail_connection;
+using smtpp_examples::server_context;
+
+class client;
+
+struct registry {
+    std::unordered_set<client*> live;
+};
+
+class client : public std::enable_shared_from_this<client> {
+public:
+    client(tcp::socket socket, server_context& ctx, registry& reg, std::string peer)
+        : socket_(std::move(socket)), conn_(ctx, std::move(peer)), timer_(socket_.get_executor()),
+          ctx_(ctx), reg_(reg) {
+        reg_.live.insert(this);
+    }
+    ~client() { reg_.live.erase(this); }
+
+    void start() {
+        last_active_ = std::chrono::steady_clock::now();
+        arm_timer(std::chrono::seconds(ctx_.options.timeout));
+        kick();
+    }
+
+    // The server is stopping: 421, then close once it is written.
+    void stop() {
+        conn_.shutdown();
+        kick();
+    }
+
+private:
+    // Starts whatever I/O the connection wants now.
+    void kick() {
+        if (closed_) return;
+        if (!writing_ && !conn_.output().empty()) {
+            // Copy out: the connection's own buffer may change while the write is in flight.
+            wbuf_.assign(conn_.output().data(), conn_.output().size());
+            conn_.consumed(wbuf_.size());
+            writing_ = true;
+            asio::async_write(socket_, asio::buffer(wbuf_),
+                              [self = shared_from_this()](const asio::error_code& ec, std::size_t) {
+                                  self->writing_ = false;
+                                  if (ec) return self->close();
+                                  self->kick();
+                              });
+        }
+        if (!reading_ && conn_.wants_input()) {
+            reading_ = true;
+            socket_.async_read_some(asio::buffer(rbuf_), [self = shared_from_this()](const asio::error_code& ec,
+                                                                                      std::size_t n) {
+                self->reading_ = false;
+                if (self->closed_) return;
+                self->last_active_ = std::chrono::steady_clock::now();
+                if (ec == asio::error::eof) self->conn_.input_eof();
+                else if (ec) return self->close();
+                else self->conn_.input(std::string_view(self->rbuf_.data(), n));
+                self->kick();
+            });
+        }
+        if (!writing_ && conn_.output().empty() && conn_.finished()) close();
+    }
+
+    // RFC 5321 4.5.3.2.7: 421 after --timeout idle seconds, then 10 more to get it out.
+    void arm_timer(std::chrono::steady_clock::duration after) {
+        timer_.expires_after(after);
+        timer_.async_wait([self = shared_from_this()](const asio::error_code& ec) {
+            if (ec || self->closed_) return;
+            const auto idle = std::chrono::steady_clock::now() - self->last_active_;
+            const auto limit = std::chrono::seconds(self->ctx_.options.timeout);
+            if (self->timed_out_) return self->close();
+            if (idle >= limit) {
+                self->timed_out_ = true;
+                self->stop();
+                self->arm_timer(std::chrono::seconds(10));
+            } else {
+                self->arm_timer(limit - idle);
+            }
+        });
+    }
+
+    void close() {
+        if (closed_) return;
+        closed_ = true;
+        asio::error_code ignored;
+        socket_.shutdown(tcp::socket::shutdown_both, ignored);
+        socket_.close(ignored);
+        timer_.cancel();
+    }
+
+    tcp::socket socket_;
+    mail_connection conn_;
+    asio::steady_timer timer_;
+    server_context& ctx_;
+    registry& reg_;
+    std::array<char, 16384> rbuf_{};
+    std::string wbuf_;
+    std::chrono::steady_clock::time_point last_active_;
+    bool reading_ = false, writing_ = false, closed_ = false, timed_out_ = false;
+};
+
+std::string endpoint_text(const tcp::endpoint& ep) {
+    const std::string host = ep.address().to_string();
+    const std::string port = std::to_string(ep.port());
+    return ep.address().is_v6() ? "[" + host + "]:" + port : host + ":" + port;
+}
+
+class server {
+public:
+    server(asio::io_context& io, server_context& ctx, const tcp::endpoint& where)
+        : io_(io), ctx_(ctx), acceptor_(io, where), signals_(io, SIGINT, SIGTERM) {}
+
+    std::string bound() const { return endpoint_text(acceptor_.local_endpoint()); }
+
+    void start() {
+        accept();
+        signals_.async_wait([this](const asio::error_code& ec, int) {
+            if (ec) return;
+            std::fprintf(stderr, "asio-server: stopping, %zu connection(s) open, %llu message(s) stored\n",
+                         reg_.live.size(), static_cast<unsigned long long>(ctx_.messages));
+            asio::error_code ignored;
+            acceptor_.close(ignored);
+            for (client* c : reg_.live) c->stop();
+            wait_for_clients(40); // whatever has not closed within 2 seconds is cut off
+        });
+    }
+
+private:
+    void wait_for_clients(int rounds) {
+        if (reg_.live.empty() || rounds == 0) return io_.stop();
+        auto t = std::make_shared<asio::steady_timer>(io_, std::chrono::milliseconds(50));
+        t->async_wait([this, t, rounds](const asio::error_code&) { wait_for_clients(rounds - 1); });
+    }
+
+    void accept() {
+        acceptor_.async_accept([this](const asio::error_code& ec, tcp::socket socket) {
+            if (ec == asio::error::operation_aborted) return;
+            if (!ec) {
+                if (reg_.live.size() >= ctx_.options.max_connections) {
+                    static const char busy[] = "421 4.3.2 Too many connections, try again later\r\n";
+                    asio::error_code ignored;
+                    socket.write_some(asio::buffer(busy, sizeof busy - 1), ignored);
+                } else {
+                    asio::error_code peer_ec;
+                    const auto peer = socket.remote_endpoint(peer_ec);
+                    std::make_shared<client>(std::move(socket), ctx_, reg_,
+                                             peer_ec ? std::string("?") : endpoint_text(peer))
+                        ->start();
+                }
+            }
+            accept();
+        });
+    }
+
+    asio::io_context& io_;
+    server_context& ctx_;
+    tcp::acceptor acceptor_;
+    asio::signal_set signals_;
+    registry reg_;
+};
+
+} // namespace
+
+int main(int argc, char** argv) {
+    auto ctx = std::make_unique<server_context>();
+    bool help = false;
+    if (!smtpp_examples::parse_server_options(argc, argv, ctx->options, help)) {
+        smtpp_examples::print_server_usage("asio-server", help ? stdout : stderr);
+        return help ? 0 : 2;
+    }
+    if (!smtpp_examples::setup_context(*ctx, "asio-server")) return 2;
+    std::string host, port;
+    if (!smtpp_examples::split_host_port(ctx->options.listen, host, port)) {
+        std::fprintf(stderr, "asio-server: --listen wants ADDR:PORT\n");
+        return 2;
+    }
+    asio::error_code ec;
+    const auto address = asio::ip::make_address(host, ec);
+    std::uint64_t port_number = 0;
+    if (ec || !smtpp_examples::parse_number(port.c_str(), port_number) || port_number > 65535) {
+        std::fprintf(stderr, "asio-server: --listen wants a numeric ADDR:PORT, not '%s'\n",
+                     ctx->options.listen.c_str());
+        return 2;
+    }
+    try { // Asio reports setup errors (address in use, ...) as exceptions
+        asio::io_context io(1);
+        server srv(io, *ctx, tcp::endpoint(address, static_cast<unsigned short>(port_number)));
+        srv.start();
+        std::setvbuf(stdout, nullptr, _IOLBF, 0);
+        std::printf("asio-server listening on %s (%s%s%s)\n", srv.bound().c_str(), ctx->options.lmtp ? "LMTP" : "SMTP",
+                    ctx->config.starttls ? ", STARTTLS" : "", ctx->options.auth ? ", AUTH PLAIN LOGIN" : "");
+        std::fflush(stdout);
+        io.run();
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "asio-server: %s\n", e.what());
+        return 1;
+    }
+    return 0;
+}

@@ -1,0 +1,447 @@
+// smtpp examples: one SMTP/LMTP connection as the servers see it, independent of the event
+// loop. The loop moves raw bytes (ciphertext once STARTTLS is done) in and out:
+//
+//   if (c.wants_input()) read some bytes, then c.input(bytes) (or c.input_eof())
+//   write c.output() to the socket, then c.consumed(bytes_written)
+//   if (c.finished()) close the socket
+//
+// Inside, a smtpp::server_session does the protocol, the policy below answers its decisions
+// (accept everything, check AUTH credentials, store messages), and a tls_stream sits between
+// the socket and the session after STARTTLS. Memory per connection stays bounded: the session
+// stops reading while limits.output_buffer bytes are unsent, input is read in 16 KiB pieces
+// only when the session has used the previous ones, and message bodies stream to disk.
+#ifndef SMTPP_EXAMPLES_CONNECTION_HPP
+#define SMTPP_EXAMPLES_CONNECTION_HPP
+
+#include "maildir.hpp"
+#include "options.hpp"
+#include "tls.hpp"
+
+#include <smtpp/server_session.hpp>
+
+#include <cstdint>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace smtpp_examples {
+
+// What every connection of one server shares. The config's views point into `options`.
+struct server_context {
+    server_options options;
+    smtpp::server_config config;
+#if SMTPP_EXAMPLES_TLS
+    std::unique_ptr<tls_context> tls;
+#endif
+    std::uint64_t messages = 0;    // stored (or logged) messages
+    std::uint64_t connections = 0; // accepted connections
+
+    bool tls_available() const noexcept {
+#if SMTPP_EXAMPLES_TLS
+        return tls != nullptr;
+#else
+        return false;
+#endif
+    }
+};
+
+// Fills ctx.config from ctx.options; prints why and returns false when it cannot.
+inline bool setup_context(server_context& ctx, const char* prog) {
+    const server_options& o = ctx.options;
+    smtpp::server_config& c = ctx.config;
+    c.hostname = o.hostname;
+    c.greeting_text = o.lmtp ? "LMTP smtpp example server" : "ESMTP smtpp example server";
+    c.lmtp = o.lmtp;
+    c.pipelining = true;
+    c.size = true;
+    c.eight_bit_mime = true;
+    c.smtputf8 = true;
+    c.enhanced_status_codes = true;
+    c.chunking = true;
+    c.binarymime = true;
+    c.limit.message_size = o.max_size;
+    c.lenient_bare_lf_commands = o.lenient_lf;
+    c.require_auth = o.require_auth;
+    if (!o.tls_cert.empty()) {
+#if SMTPP_EXAMPLES_TLS
+        ctx.tls = std::make_unique<tls_context>();
+        std::string error;
+        if (!ctx.tls->load(o.tls_cert, o.tls_key, error)) {
+            std::fprintf(stderr, "%s: TLS: %s\n", prog, error.c_str());
+            return false;
+        }
+        c.starttls = true;
+#else
+        std::fprintf(stderr, "%s: built without OpenSSL, --tls-cert is not available\n", prog);
+        return false;
+#endif
+    }
+    if (o.auth) {
+        c.auth_mechanisms = "PLAIN LOGIN";
+        // Passwords in the clear only over TLS, unless the server has no TLS at all (a local
+        // test server): then AUTH PLAIN/LOGIN is offered in the clear, with a warning.
+        c.plaintext_auth_requires_tls = ctx.tls_available();
+        if (!ctx.tls_available()) {
+            std::fprintf(stderr, "%s: warning: AUTH without TLS sends passwords in the clear\n", prog);
+        }
+    }
+    if (c.validate() != smtpp::errc::ok) {
+        std::fprintf(stderr, "%s: invalid settings (hostname '%s', --max-size at least 65536 or 0)\n", prog,
+                     o.hostname.c_str());
+        return false;
+    }
+    if (!o.maildir.empty() && ::access(o.maildir.c_str(), W_OK) != 0) {
+        std::fprintf(stderr, "%s: --maildir %s is not a writable directory\n", prog, o.maildir.c_str());
+        return false;
+    }
+    return true;
+}
+
+class mail_connection {
+public:
+    mail_connection(server_context& ctx, std::string peer)
+        : ctx_(ctx), session_(ctx.config), peer_(std::move(peer)), writer_(ctx.options.maildir) {
+        ++ctx_.connections;
+        pump();
+    }
+    mail_connection(const mail_connection&) = delete;
+    mail_connection& operator=(const mail_connection&) = delete;
+
+    // True when the loop should read from the socket now.
+    bool wants_input() const noexcept {
+        if (done_ || eof_ || closed_) return false;
+#if SMTPP_EXAMPLES_TLS
+        if (tls_) return tls_->buffered_input() < max_backlog && net_out_.size() < max_backlog;
+#endif
+        return !tls_wait_ && !in_busy_ && session_.wants_read();
+    }
+
+    // Raw bytes from the socket.
+    void input(std::string_view raw) {
+        if (done_) return;
+#if SMTPP_EXAMPLES_TLS
+        if (tls_) {
+            tls_->feed(raw);
+            pump();
+            return;
+        }
+#endif
+        // Plain: the session reads these bytes in place until it says need_data. The loop only
+        // reads while wants_input(); bytes arriving otherwise are a transport bug: give up on
+        // the connection rather than overwrite bytes the session is still reading.
+        if (in_busy_ || tls_wait_) {
+            done_ = true;
+            return;
+        }
+        in_.assign(raw.data(), raw.size());
+        if (session_.receive(in_) == smtpp::errc::ok) in_busy_ = true;
+        pump();
+    }
+
+    // The peer closed its side.
+    void input_eof() {
+        if (eof_) return;
+        eof_ = true;
+        if (!tls_active()) {
+            eof_sent_ = true;
+            session_.receive_eof();
+        }
+        pump();
+    }
+
+    // Raw bytes to send; valid until the next call on this object.
+    std::string_view output() const noexcept {
+#if SMTPP_EXAMPLES_TLS
+        if (tls_) return net_out_;
+#endif
+        return session_.pending_output();
+    }
+
+    // The loop wrote the first n bytes of output().
+    void consumed(std::size_t n) {
+#if SMTPP_EXAMPLES_TLS
+        if (tls_) {
+            net_out_.erase(0, n);
+            pump();
+            return;
+        }
+#endif
+        session_.consume_output(n);
+        pump();
+    }
+
+    // True when the socket should be closed now.
+    bool finished() const noexcept {
+        if (done_) return true;
+        return closed_ && output().empty() && session_.pending_output().empty();
+    }
+
+    // The server is stopping or the client idled too long: 421, then close.
+    void shutdown() {
+        session_.shutdown();
+        pump();
+    }
+
+    const std::string& peer() const noexcept { return peer_; }
+
+private:
+    using kind = smtpp::server_event_kind;
+    static constexpr std::size_t read_size = 16384;
+    static constexpr std::size_t max_backlog = 65536;
+
+    bool tls_active() const noexcept {
+#if SMTPP_EXAMPLES_TLS
+        return tls_ != nullptr;
+#else
+        return false;
+#endif
+    }
+
+    void pump() {
+        while (!done_) {
+            const smtpp::server_event ev = session_.next_event();
+            switch (ev.kind) {
+            case kind::need_data:
+                in_busy_ = false;
+                if (feed_from_tls()) continue;
+                flush_output();
+                return;
+            case kind::output_full:
+                if (flush_output()) continue;
+                return; // the loop must write first; consumed() comes back here
+            case kind::awaiting_decision: // every decision below is answered at once
+                flush_output();
+                return;
+            case kind::start_tls:
+                in_busy_ = false; // bytes after STARTTLS are dropped by the session
+                if (start_tls()) continue;
+                flush_output();
+                return;
+            case kind::closed:
+                closed_ = true;
+                flush_output();
+#if SMTPP_EXAMPLES_TLS
+                if (tls_ && tls_->established() && !notify_sent_ && session_.pending_output().empty()) {
+                    notify_sent_ = true;
+                    tls_->close_notify();
+                    tls_->drain(net_out_);
+                }
+#endif
+                return;
+            case kind::body_chunk: writer_.append(ev.data); continue;
+            case kind::transaction_reset:
+                writer_.abort();
+                continue;
+            case kind::protocol_error: continue;
+            default: decide(ev); continue;
+            }
+        }
+    }
+
+    // TLS: decrypt the next piece of plaintext for the session. True when the session got
+    // something (bytes or EOF).
+    bool feed_from_tls() {
+#if SMTPP_EXAMPLES_TLS
+        if (!tls_ || !tls_->established() || in_busy_ || eof_sent_) return false;
+        in_.resize(read_size);
+        const long n = tls_->read(&in_[0], in_.size());
+        if (n > 0) {
+            in_.resize(static_cast<std::size_t>(n));
+            if (session_.receive(in_) == smtpp::errc::ok) in_busy_ = true;
+            return in_busy_;
+        }
+        in_.clear();
+        if (n < 0 || eof_) { // close_notify, a TLS error, or TCP EOF with nothing left to decrypt
+            eof_sent_ = true;
+            session_.receive_eof();
+            return true;
+        }
+#endif
+        return false;
+    }
+
+    // TLS: moves the session's output through the TLS layer. True when some moved.
+    bool flush_output() {
+        bool moved = false;
+#if SMTPP_EXAMPLES_TLS
+        if (!tls_) return false;
+        if (tls_->established()) {
+            while (!session_.pending_output().empty() && net_out_.size() < max_backlog) {
+                const long w = tls_->write(session_.pending_output());
+                if (w <= 0) {
+                    if (w < 0) done_ = true;
+                    break;
+                }
+                session_.consume_output(static_cast<std::size_t>(w));
+                moved = true;
+                tls_->drain(net_out_);
+            }
+        }
+        tls_->drain(net_out_);
+#endif
+        return moved;
+    }
+
+    // STARTTLS accepted: once the 220 is out in the clear, run the handshake. True when it is
+    // done and the session was told.
+    bool start_tls() {
+#if SMTPP_EXAMPLES_TLS
+        if (!tls_) {
+            if (!session_.pending_output().empty()) {
+                tls_wait_ = true; // the loop writes the 220 first, then consumed() brings us back
+                return false;
+            }
+            tls_wait_ = false;
+            tls_ = std::make_unique<tls_stream>(ctx_.tls->get());
+        }
+        const tls_stream::status st = tls_->handshake();
+        tls_->drain(net_out_);
+        if (st == tls_stream::status::done) {
+            tls_info_ = tls_->describe();
+            (void)session_.tls_established();
+            return true;
+        }
+        if (st == tls_stream::status::failed) {
+            std::fprintf(stderr, "%s: TLS handshake failed\n", peer_.c_str());
+            done_ = true;
+        } else if (eof_) {
+            done_ = true;
+        }
+        return false;
+#else
+        done_ = true; // unreachable: STARTTLS is only offered with TLS
+        return false;
+#endif
+    }
+
+    void decide(const smtpp::server_event& ev) {
+        switch (ev.kind) {
+        case kind::hello:
+            helo_.assign(ev.cmd->domain.data(), ev.cmd->domain.size());
+            helo_verb_.assign(ev.cmd->verb_text.data(), ev.cmd->verb_text.size());
+            break;
+        case kind::mail: {
+            mail_from_ = std::string(path_address(ev.cmd->address));
+            mail_params_.clear();
+            json_parameters(mail_params_, *ev.cmd);
+            rcpts_.clear();
+            rcpt_params_.clear();
+            break;
+        }
+        case kind::rcpt: {
+            rcpts_.emplace_back(path_address(ev.cmd->address));
+            std::string params;
+            json_parameters(params, *ev.cmd);
+            rcpt_params_.push_back(std::move(params));
+            break;
+        }
+        case kind::data: writer_.begin(); break;
+        case kind::starttls:
+            if (!ctx_.tls_available()) {
+                (void)session_.reject(454, {4, 7, 0}, "TLS not available");
+                return;
+            }
+            break;
+        case kind::auth: {
+            const bool ok = ctx_.options.auth && ev.authcid == ctx_.options.auth_user &&
+                            ev.password == ctx_.options.auth_pass &&
+                            (ev.authzid.empty() || ev.authzid == ev.authcid);
+            if (!ok) {
+                (void)session_.reject(535, {5, 7, 8}, "Authentication credentials invalid");
+                return;
+            }
+            auth_user_.assign(ev.authcid.data(), ev.authcid.size());
+            break;
+        }
+        case kind::message_end:
+            if (ev.recipient_index == 0) stored_ = store(ev);
+            if (ev.recipient_index + 1 >= ev.recipient_count) writer_.abort();
+            if (!stored_) {
+                (void)session_.reject(451, {4, 3, 0}, "Local error: cannot store the message");
+                return;
+            }
+            break;
+        default: break;
+        }
+        (void)session_.accept();
+    }
+
+    bool store(const smtpp::server_event& ev) {
+        if (!writer_.started()) writer_.begin(); // BDAT 0 LAST: no body chunk at all
+        const bool authed = session_.authenticated() && !auth_user_.empty();
+        std::string j;
+        j.reserve(512);
+        j += "{\"id\":";
+        json_string(j, writer_.id());
+        j += ",\"client\":";
+        json_string(j, peer_);
+        j += ",\"helo_verb\":";
+        json_string(j, helo_verb_);
+        j += ",\"helo\":";
+        json_string(j, helo_);
+        j += ",\"mail_from\":";
+        json_string(j, mail_from_);
+        j += ",\"mail_parameters\":";
+        j += mail_params_;
+        j += ",\"rcpt_to\":[";
+        for (std::size_t i = 0; i < rcpts_.size(); ++i) {
+            if (i) j.push_back(',');
+            json_string(j, rcpts_[i]);
+        }
+        j += "],\"rcpt_parameters\":[";
+        for (std::size_t i = 0; i < rcpt_params_.size(); ++i) {
+            if (i) j.push_back(',');
+            j += rcpt_params_[i];
+        }
+        j += "],\"authenticated\":";
+        if (authed) json_string(j, auth_user_);
+        else j += "null";
+        j += ",\"tls\":";
+        j += session_.tls_active() ? "true" : "false";
+        j += ",\"tls_cipher\":";
+        if (session_.tls_active()) json_string(j, tls_info_);
+        else j += "null";
+        j += ",\"lmtp\":";
+        j += ctx_.options.lmtp ? "true" : "false";
+        j += ",\"size\":" + std::to_string(ev.size);
+        j += ",\"eight_bit\":";
+        j += ev.eight_bit ? "true" : "false";
+        j += ",\"chunked\":";
+        j += ev.chunked ? "true" : "false";
+        j += "}\n";
+        const bool ok = writer_.commit(j);
+        if (ok) {
+            ++ctx_.messages;
+            if (ctx_.options.maildir.empty()) {
+                std::printf("message %s from=<%s> to=%zu size=%llu envelope=%s", writer_.id().c_str(),
+                            mail_from_.c_str(), rcpts_.size(), static_cast<unsigned long long>(ev.size),
+                            j.c_str());
+            }
+        }
+        return ok;
+    }
+
+    server_context& ctx_;
+    smtpp::server_session session_;
+    std::string peer_;
+    message_writer writer_;
+    std::string in_; // plaintext the session is reading (kept until need_data)
+#if SMTPP_EXAMPLES_TLS
+    std::unique_ptr<tls_stream> tls_;
+    std::string net_out_; // ciphertext to send
+    bool notify_sent_ = false;
+#endif
+    std::string tls_info_;
+    bool in_busy_ = false, tls_wait_ = false, eof_ = false, eof_sent_ = false;
+    bool closed_ = false, done_ = false, stored_ = false;
+
+    // The envelope of the current transaction.
+    std::string helo_, helo_verb_, mail_from_, mail_params_, auth_user_;
+    std::vector<std::string> rcpts_, rcpt_params_;
+};
+
+} // namespace smtpp_examples
+
+#endif // SMTPP_EXAMPLES_CONNECTION_HPP

@@ -1,0 +1,255 @@
+// smtpp-server: a single-threaded, non-blocking epoll SMTP/LMTP server built on
+// smtpp::server_session. One mail_connection (session + small buffers) per socket; the socket
+// is watched for EPOLLIN only while the session wants input and for EPOLLOUT only while output
+// is pending (level-triggered). SIGINT/SIGTERM arrive through a signalfd: every client gets
+// 421, then the program exits 0. See --help for the options.
+#include "common/connection.hpp"
+#include "common/net.hpp"
+#include "common/options.hpp"
+
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include <netinet/in.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace {
+
+using smtpp_examples::mail_connection;
+using smtpp_examples::server_context;
+
+struct client {
+    client(server_context& ctx, int fd_, std::string peer) : fd(fd_), conn(ctx, std::move(peer)) {}
+    int fd;
+    mail_connection conn;
+    std::uint32_t watching = 0; // the epoll interest set now registered
+    std::time_t last_active = 0;
+    bool shut_down = false;     // 421 sent (idle or stopping)
+};
+
+class server {
+public:
+    server(server_context& ctx, int listen_fd, int signal_fd, int epoll_fd)
+        : ctx_(ctx), lfd_(listen_fd), sfd_(signal_fd), ep_(epoll_fd) {}
+
+    int run() {
+        watch(lfd_, EPOLLIN, EPOLL_CTL_ADD);
+        watch(sfd_, EPOLLIN, EPOLL_CTL_ADD);
+        epoll_event events[256];
+        std::time_t last_sweep = std::time(nullptr);
+        while (!stopping_) {
+            const int n = ::epoll_wait(ep_, events, 256, 1000);
+            if (n < 0) {
+                if (errno == EINTR) continue;
+                std::perror("epoll_wait");
+                return 1;
+            }
+            for (int i = 0; i < n; ++i) {
+                const int fd = events[i].data.fd;
+                if (fd == lfd_) accept_all();
+                else if (fd == sfd_) stopping_ = true;
+                else service(fd, events[i].events);
+            }
+            const std::time_t now = std::time(nullptr);
+            if (now != last_sweep) {
+                last_sweep = now;
+                sweep_idle(now);
+            }
+        }
+        stop();
+        return 0;
+    }
+
+private:
+    static constexpr std::size_t read_chunk = 16384;
+
+    void watch(int fd, std::uint32_t events, int op) {
+        epoll_event ev{};
+        ev.events = events;
+        ev.data.fd = fd;
+        ::epoll_ctl(ep_, op, fd, &ev);
+    }
+
+    void accept_all() {
+        for (;;) {
+            sockaddr_storage ss{};
+            socklen_t len = sizeof ss;
+            const int fd = ::accept4(lfd_, reinterpret_cast<sockaddr*>(&ss), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+            if (fd < 0) {
+                if (errno == EINTR || errno == ECONNABORTED) continue;
+                if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+                    // Out of descriptors: stop watching the (level-triggered) listener for a
+                    // second instead of spinning on it; sweep_idle() watches it again.
+                    std::perror("accept4");
+                    watch(lfd_, 0, EPOLL_CTL_MOD);
+                    accept_paused_ = true;
+                } else if (errno != EAGAIN && errno != EWOULDBLOCK) {
+                    std::perror("accept4");
+                }
+                return;
+            }
+            if (clients_.size() >= ctx_.options.max_connections) {
+                static const char busy[] = "421 4.3.2 Too many connections, try again later\r\n";
+                (void)!::send(fd, busy, sizeof busy - 1, MSG_NOSIGNAL);
+                ::close(fd);
+                continue;
+            }
+            auto c = std::make_unique<client>(ctx_, fd,
+                                              smtpp_examples::address_text(reinterpret_cast<sockaddr*>(&ss)));
+            c->last_active = std::time(nullptr);
+            client& ref = *c;
+            clients_.emplace(fd, std::move(c));
+            update(ref);
+        }
+    }
+
+    // Reads what the connection wants, writes what it has, re-arms epoll or closes.
+    void service(int fd, std::uint32_t events) {
+        const auto it = clients_.find(fd);
+        if (it == clients_.end()) return;
+        client& c = *it->second;
+        c.last_active = std::time(nullptr);
+        if (events & EPOLLERR) return close_client(c);
+        bool broken = false;
+        for (int round = 0; round < 4 && c.conn.wants_input(); ++round) {
+            const ssize_t n = ::recv(fd, buffer_, read_chunk, 0);
+            if (n > 0) {
+                c.conn.input(std::string_view(buffer_, static_cast<std::size_t>(n)));
+                broken = !flush(c);
+                if (broken) break;
+                continue;
+            }
+            if (n == 0) c.conn.input_eof();
+            else if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) break;
+            else broken = true;
+            break;
+        }
+        if (!broken) broken = !flush(c);
+        if (broken || c.conn.finished() || ((events & EPOLLHUP) && !c.conn.wants_input() && c.conn.output().empty())) {
+            return close_client(c);
+        }
+        update(c);
+    }
+
+    // Writes pending output until the socket would block. False when the peer is gone.
+    bool flush(client& c) {
+        for (;;) {
+            const std::string_view out = c.conn.output();
+            if (out.empty()) return true;
+            const ssize_t n = ::send(c.fd, out.data(), out.size(), MSG_NOSIGNAL);
+            if (n > 0) {
+                c.conn.consumed(static_cast<std::size_t>(n));
+                continue;
+            }
+            if (n < 0 && errno == EINTR) continue;
+            return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+        }
+    }
+
+    void update(client& c) {
+        if (c.conn.finished()) return close_client(c);
+        std::uint32_t want = 0;
+        if (c.conn.wants_input()) want |= EPOLLIN;
+        if (!c.conn.output().empty()) want |= EPOLLOUT;
+        if (c.watching == 0 && want == 0) want = EPOLLIN; // registered at least once (never happens)
+        if (want == c.watching) return;
+        watch(c.fd, want, c.watching == 0 ? EPOLL_CTL_ADD : EPOLL_CTL_MOD);
+        c.watching = want;
+    }
+
+    void close_client(client& c) {
+        const int fd = c.fd;
+        ::epoll_ctl(ep_, EPOLL_CTL_DEL, fd, nullptr);
+        ::close(fd);
+        clients_.erase(fd); // destroys c: an unfinished message's temporary file is removed
+    }
+
+    // RFC 5321 4.5.3.2.7: give up on a client idle for --timeout seconds (421 first).
+    void sweep_idle(std::time_t now) {
+        if (accept_paused_) {
+            accept_paused_ = false;
+            watch(lfd_, EPOLLIN, EPOLL_CTL_MOD);
+        }
+        const auto limit = static_cast<std::time_t>(ctx_.options.timeout);
+        for (auto it = clients_.begin(); it != clients_.end();) {
+            client& c = *it->second;
+            ++it; // close_client erases c
+            if (now - c.last_active < limit) continue;
+            if (c.shut_down) {
+                close_client(c); // the 421 did not get out either
+                continue;
+            }
+            c.shut_down = true;
+            c.last_active = now - limit + 10; // 10 more seconds to take the 421
+            c.conn.shutdown();
+            if (!flush(c) || c.conn.finished()) close_client(c);
+            else update(c);
+        }
+    }
+
+    // Clean exit: 421 to everyone, one best-effort write, close.
+    void stop() {
+        ::close(lfd_);
+        std::fprintf(stderr, "smtpp-server: stopping, %zu connection(s) open, %llu message(s) stored\n",
+                     clients_.size(), static_cast<unsigned long long>(ctx_.messages));
+        for (auto& entry : clients_) {
+            client& c = *entry.second;
+            c.conn.shutdown();
+            (void)flush(c);
+            ::close(c.fd);
+        }
+        clients_.clear();
+    }
+
+    server_context& ctx_;
+    int lfd_, sfd_, ep_;
+    bool stopping_ = false, accept_paused_ = false;
+    std::unordered_map<int, std::unique_ptr<client>> clients_;
+    char buffer_[read_chunk];
+};
+
+} // namespace
+
+int main(int argc, char** argv) {
+    auto ctx = std::make_unique<server_context>();
+    bool help = false;
+    if (!smtpp_examples::parse_server_options(argc, argv, ctx->options, help)) {
+        smtpp_examples::print_server_usage("smtpp-server", help ? stdout : stderr);
+        return help ? 0 : 2;
+    }
+    if (!smtpp_examples::setup_context(*ctx, "smtpp-server")) return 2;
+
+    // Signals become readable events; SIGPIPE is ignored (send uses MSG_NOSIGNAL anyway).
+    std::signal(SIGPIPE, SIG_IGN);
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGINT);
+    sigaddset(&mask, SIGTERM);
+    sigprocmask(SIG_BLOCK, &mask, nullptr);
+    const int sfd = ::signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+    smtpp_examples::raise_fd_limit();
+
+    std::string bound;
+    const int lfd = smtpp_examples::listen_on(ctx->options.listen, bound, "smtpp-server");
+    const int ep = ::epoll_create1(EPOLL_CLOEXEC);
+    if (lfd < 0 || sfd < 0 || ep < 0) return 1;
+    std::setvbuf(stdout, nullptr, _IOLBF, 0);
+    std::printf("smtpp-server listening on %s (%s%s%s)\n", bound.c_str(), ctx->options.lmtp ? "LMTP" : "SMTP",
+                ctx->config.starttls ? ", STARTTLS" : "", ctx->options.auth ? ", AUTH PLAIN LOGIN" : "");
+    std::fflush(stdout);
+
+    auto srv = std::make_unique<server>(*ctx, lfd, sfd, ep);
+    const int rc = srv->run();
+    ::close(ep);
+    ::close(sfd);
+    return rc;
+}
