@@ -311,11 +311,11 @@ TEST_CASE("S-5321-4.1.2-i: esmtp-params are keyword[=value] separated by single 
     const auto r = parse("MAIL FROM:<a@b.example> X-A=1 Y", open);
     REQUIRE(r.ok());
     REQUIRE(r.cmd.extra_count == 2);
-    CHECK(r.cmd.extra[0].keyword == "X-A");
-    CHECK(r.cmd.extra[0].value == "1");
-    CHECK(r.cmd.extra[0].has_value);
-    CHECK(r.cmd.extra[1].keyword == "Y");
-    CHECK_FALSE(r.cmd.extra[1].has_value);
+    CHECK(r.cmd.extra_param(0).keyword == "X-A");
+    CHECK(r.cmd.extra_param(0).value == "1");
+    CHECK(r.cmd.extra_param(0).has_value);
+    CHECK(r.cmd.extra_param(1).keyword == "Y");
+    CHECK_FALSE(r.cmd.extra_param(1).has_value);
     for (const smtpp::command_options& o : {smtpp::command_options{}, open}) {
         for (const char* line :
              {"MAIL FROM:<a@b.example> FOO=a=b",
@@ -793,8 +793,8 @@ TEST_CASE("parse_command: every view points into the line", "[command]") {
             CHECK(points_into(v, line));
         }
         for (std::size_t i = 0; i < c.extra_count; ++i) {
-            CHECK(points_into(c.extra[i].keyword, line));
-            CHECK(points_into(c.extra[i].value, line));
+            CHECK(points_into(c.extra_param(i).keyword, line));
+            CHECK(points_into(c.extra_param(i).value, line));
         }
     }
 }

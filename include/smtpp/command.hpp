@@ -80,6 +80,25 @@ struct esmtp_param {
     bool has_value = false;
 };
 
+namespace detail {
+
+// One esmtp-param found by the syntax pass. Plain pointers keep an array of these trivially
+// constructible, so a parameter list costs nothing to set up.
+struct raw_param {
+    const char* begin;  // the keyword
+    const char* equals; // the '=', or `end` when there is no value
+    const char* end;
+
+    [[nodiscard]] esmtp_param view() const noexcept {
+        const auto keyword_size = static_cast<std::size_t>(equals - begin);
+        if (equals == end) return {{begin, keyword_size}, {}, false};
+        return {
+            {begin, keyword_size}, {equals + 1, static_cast<std::size_t>(end - equals - 1)}, true};
+    }
+};
+
+} // namespace detail
+
 // A parsed command. Every view points into the line given to parse_command and lives as long
 // as those bytes do. Fields not used by `kind` keep their defaults.
 struct command {
@@ -108,9 +127,15 @@ struct command {
     std::string_view orcpt_type;    // addr-type, e.g. "rfc822"; empty when absent
     std::string_view orcpt_address; // raw xtext
 
-    // Unknown parameters, kept in order (only when command_options::allow_unknown_params).
-    esmtp_param extra[max_extra_params];
+    // Unknown parameters, kept in order (only when command_options::allow_unknown_params):
+    // extra_param(0) ... extra_param(extra_count - 1).
     std::size_t extra_count = 0;
+    [[nodiscard]] esmtp_param extra_param(std::size_t i) const noexcept {
+        return extra_storage[i].view();
+    }
+    // Set up to extra_count only. Left uninitialised on purpose: zeroing it would cost every
+    // parse_command call as much as parsing a short command.
+    detail::raw_param extra_storage[max_extra_params];
 
     // BDAT
     std::uint64_t bdat_size = 0;
@@ -308,30 +333,19 @@ inline void parse_hello(command_result& r, const command_options& o, bool allow_
 
 // ---- MAIL / RCPT ----
 
-// Case-insensitive match against an upper-case constant of letters and digits; `^ 0x20`
-// turns only a lower-case letter into the upper-case one.
-[[nodiscard]] constexpr bool is_word(std::string_view s, std::string_view upper) noexcept {
-    if (s.size() != upper.size()) return false;
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        if (s[i] != upper[i] && !(is_alpha(upper[i]) && (s[i] ^ 0x20) == upper[i])) return false;
+// Case-insensitive match against an upper-case literal of letters and digits: a letter
+// matches in either case (`& 0xDF` maps only 'a'-'z' onto 'A'-'Z'), any other octet only
+// itself. The literal's length is a constant, so the loop unrolls into a few compares.
+template <std::size_t N>
+[[nodiscard]] constexpr bool is_word(std::string_view s, const char (&upper)[N]) noexcept {
+    if (s.size() != N - 1) return false;
+    for (std::size_t i = 0; i + 1 < N; ++i) {
+        const int mask = is_alpha(upper[i]) ? 0xDF : 0xFF;
+        if ((static_cast<unsigned char>(s[i]) & mask) != static_cast<unsigned char>(upper[i]))
+            return false;
     }
     return true;
 }
-
-// One esmtp-param found by the syntax pass. Plain pointers keep an array of these trivially
-// constructible, so a parameter list costs nothing to set up.
-struct raw_param {
-    const char* begin;  // the keyword
-    const char* equals; // the '=', or `end` when there is no value
-    const char* end;
-
-    [[nodiscard]] esmtp_param view() const noexcept {
-        const auto keyword_size = static_cast<std::size_t>(equals - begin);
-        if (equals == end) return {{begin, keyword_size}, {}, false};
-        return {
-            {begin, keyword_size}, {equals + 1, static_cast<std::size_t>(end - equals - 1)}, true};
-    }
-};
 
 struct param_list {
     static constexpr std::size_t capacity =
@@ -572,24 +586,26 @@ enum class param_key : unsigned {
     return errc::ok;
 }
 
-[[nodiscard]] inline errc keep_unknown(command& c, const esmtp_param& p,
+[[nodiscard]] inline errc keep_unknown(command& c, const raw_param& raw,
                                        const command_options& o) noexcept {
+    const esmtp_param p = raw.view();
     if (!o.allow_unknown_params) return errc::unsupported_parameter;
     for (std::size_t i = 0; i < c.extra_count; ++i) {
-        if (iequals(c.extra[i].keyword, p.keyword)) return errc::duplicate_parameter;
+        if (iequals(c.extra_param(i).keyword, p.keyword)) return errc::duplicate_parameter;
     }
     if (c.extra_count == max_extra_params) return errc::too_many_parameters;
-    c.extra[c.extra_count++] = p;
+    c.extra_storage[c.extra_count++] = raw;
     return errc::ok;
 }
 
 // Applies one parameter of MAIL (is_mail) or RCPT: not offered -> 555, repeated -> 501.
 // `ascii`: no value of the list holds 8-bit octets.
-[[nodiscard]] inline errc apply_param(command& c, const esmtp_param& p, bool is_mail, bool ascii,
+[[nodiscard]] inline errc apply_param(command& c, const raw_param& raw, bool is_mail, bool ascii,
                                       const command_options& o, const address_options& address,
                                       unsigned& seen) noexcept {
+    const esmtp_param p = raw.view();
     const param_key key = is_mail ? lookup_mail_param(p.keyword) : lookup_rcpt_param(p.keyword);
-    if (key == param_key::unknown) return keep_unknown(c, p, o);
+    if (key == param_key::unknown) return keep_unknown(c, raw, o);
     if (!offered(key, o)) return errc::unsupported_parameter;
     const auto bit = static_cast<unsigned>(key);
     if (seen & bit) return errc::duplicate_parameter;
@@ -719,7 +735,7 @@ inline void parse_envelope(command_result& r, const command_options& o, bool is_
     unsigned seen = 0;
     for (std::size_t i = 0; i < params.count; ++i) {
         const errc e =
-            apply_param(c, params.items[i].view(), is_mail, !params.eight_bit, o, address, seen);
+            apply_param(c, params.items[i], is_mail, !params.eight_bit, o, address, seen);
         if (e != errc::ok) return fail_param(r, e);
     }
 }

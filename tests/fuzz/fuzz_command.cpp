@@ -115,10 +115,10 @@ void check_views(const command_result& r, std::string_view line) {
     for (std::string_view v : views) FUZZ_CHECK(inside(v, line));
     FUZZ_CHECK(c.extra_count <= max_extra_params);
     for (std::size_t i = 0; i < c.extra_count; ++i) {
-        FUZZ_CHECK(inside(c.extra[i].keyword, line));
-        FUZZ_CHECK(inside(c.extra[i].value, line));
-        FUZZ_CHECK(!c.extra[i].keyword.empty());
-        FUZZ_CHECK(c.extra[i].has_value || c.extra[i].value.empty());
+        FUZZ_CHECK(inside(c.extra_param(i).keyword, line));
+        FUZZ_CHECK(inside(c.extra_param(i).value, line));
+        FUZZ_CHECK(!c.extra_param(i).keyword.empty());
+        FUZZ_CHECK(c.extra_param(i).has_value || c.extra_param(i).value.empty());
     }
 }
 

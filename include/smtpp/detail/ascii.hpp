@@ -148,9 +148,16 @@ inline constexpr std::uint64_t swar_ones = 0x0101010101010101ull;
 inline constexpr std::uint64_t swar_highs = 0x8080808080808080ull;
 
 // Eight octets as one word; the order of octets in the word does not matter to the tests below.
-// Written with shifts so it stays constexpr; compilers turn it into a single load.
+// At run time one unaligned load; the shifts keep it usable in constant expressions (GCC 12
+// does not fold them into a load).
 [[nodiscard]] constexpr std::uint64_t load8(const char* p) noexcept {
     std::uint64_t word = 0;
+#if defined(__GNUC__) || defined(__clang__)
+    if (!__builtin_is_constant_evaluated()) {
+        __builtin_memcpy(&word, p, sizeof word);
+        return word;
+    }
+#endif
     for (int i = 7; i >= 0; --i) word = word << 8 | static_cast<unsigned char>(p[i]);
     return word;
 }
