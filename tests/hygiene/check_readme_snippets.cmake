@@ -1,0 +1,47 @@
+# cmake -DREADME=<repo>/README.md -DEXAMPLES_DIR=<repo>/examples -P check_readme_snippets.cmake
+# The README's code is compiled and run: examples/quickstart.cpp appears in it whole, and each
+# examples/readme/*.cpp the part between "// [readme]" and "// [/readme]", one indent level
+# removed. A README edit that is not made in the program (or the reverse) fails here.
+file(READ "${README}" readme)
+set(errors 0)
+
+function(require_in_readme what text)
+  string(FIND "${readme}" "${text}" at)
+  if(at EQUAL -1)
+    message(SEND_ERROR "README.md does not contain the code of ${what} verbatim")
+    math(EXPR errors "${errors} + 1")
+    set(errors ${errors} PARENT_SCOPE)
+  endif()
+endfunction()
+
+file(READ "${EXAMPLES_DIR}/quickstart.cpp" quickstart)
+require_in_readme("examples/quickstart.cpp" "${quickstart}")
+
+file(GLOB snippets "${EXAMPLES_DIR}/readme/*.cpp")
+list(LENGTH snippets count)
+if(count EQUAL 0)
+  message(FATAL_ERROR "no snippets in ${EXAMPLES_DIR}/readme")
+endif()
+foreach(snippet IN LISTS snippets)
+  file(READ "${snippet}" source)
+  string(FIND "${source}" "    // [readme]\n" begin)
+  string(FIND "${source}" "    // [/readme]\n" end)
+  if(begin EQUAL -1 OR end EQUAL -1 OR end LESS begin)
+    message(SEND_ERROR "${snippet}: no // [readme] ... // [/readme] region")
+    math(EXPR errors "${errors} + 1")
+    continue()
+  endif()
+  math(EXPR begin "${begin} + 16")
+  math(EXPR length "${end} - ${begin}")
+  string(SUBSTRING "${source}" ${begin} ${length} region)
+  # (CMake's "^" matches again after each replacement, so anchor on the newline instead.)
+  string(REPLACE "\n    " "\n" region "\n${region}")
+  string(SUBSTRING "${region}" 1 -1 region)
+  get_filename_component(name "${snippet}" NAME)
+  require_in_readme("examples/readme/${name}" "${region}")
+endforeach()
+
+if(errors GREATER 0)
+  message(FATAL_ERROR "${errors} README snippet(s) out of date")
+endif()
+message(STATUS "README matches quickstart.cpp and ${count} snippets")
