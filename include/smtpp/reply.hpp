@@ -329,7 +329,9 @@ inline constexpr reply_spec utf8_reply_required{
 inline constexpr reply_spec utf8_message_refused{
     554, {5, 6, 9}, "UTF-8 header message cannot be transferred to one or more recipients"};
 inline constexpr reply_spec recipient_domain_no_mail{
-    556, {5, 1, 10}, "Recipient address has null MX"}; // RFC 7505
+    556, {5, 1, 10}, "Recipient address has null MX"}; // RFC 7505 4.1
+inline constexpr reply_spec sender_domain_no_mail{
+    550, {5, 7, 27}, "Sender address has null MX"}; // RFC 7505 4.2
 } // namespace replies
 
 SMTPP_NAMESPACE_END

@@ -581,7 +581,12 @@ inline server_event server_session::on_quit() {
 
 inline server_event server_session::on_starttls() {
     if (tls_) return error({503, {5, 5, 1}, "TLS already active"}, errc::bad_sequence);
-    if (!cfg_.starttls) return error({502, {5, 5, 1}, "STARTTLS not available"}, errc::unimplemented_command);
+    // RFC 3207 4 has one answer for "no TLS here": 454, which leaves the client to decide
+    // whether to go on in the clear (conformance row S-3207-4-a).
+    if (!cfg_.starttls) {
+        return error({454, {4, 7, 0}, "TLS not available due to temporary reason"},
+                     errc::unimplemented_command);
+    }
     return ask(kind::starttls);
 }
 
