@@ -218,6 +218,19 @@ TEST_CASE("S-5321-3.3-c: no content after a DATA failure, then RSET", "[client]"
     CHECK(h.log.find("message_result 0 permanent 554") != std::string::npos);
 }
 
+TEST_CASE("S-5321-3.3-c: a 250 to DATA is a failure with unexpected_reply, never a success",
+          "[client]") {
+    harness h(basic_config());
+    h.feed("220 mx\r\n");
+    h.feed(ehlo_pipelining);
+    const std::size_t before = h.wire.size();
+    h.feed("250 ok\r\n250 ok\r\n250 2.0.0 ok\r\n"); // the third answers DATA
+    CHECK(h.wire.substr(before) == "RSET\r\n");
+    CHECK(h.log.find("send_body") == std::string::npos);
+    CHECK(h.log.find("message_result 0 permanent 250 [reply that no command outstanding "
+                     "expects]") != std::string::npos);
+}
+
 TEST_CASE("S-2920-3.1-d: a multiline reply to RCPT is one reply", "[client][pipelining]") {
     harness h(basic_config());
     h.to = {{"a@example.org"}, {"b@example.org"}};
@@ -799,7 +812,7 @@ TEST_CASE("client: an unsolicited reply that is not 421 is fatal", "[client]") {
     h.auto_quit = false;
     h.feed("220 mx\r\n250 mx\r\n250 surprise\r\n");
     CHECK(h.log ==
-          "greeting 220\nready\nclosed 250 [reply received with no command outstanding]\n");
+          "greeting 220\nready\nclosed 250 [reply that no command outstanding expects]\n");
 }
 
 TEST_CASE("S-5321-3.8-c: EOF after RCPT -> temporary failure", "[client]") {

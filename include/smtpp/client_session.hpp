@@ -882,7 +882,12 @@ private:
                                         : simple_event(client_event_kind::message_result);
         event.error = error;
         if (!with_reply) event.result = worst_recipient_outcome_;
-        if (event.result == outcome::success) event.result = outcome::permanent;
+        if (event.result == outcome::success) {
+            // A positive reply where the command needed another (250 to DATA, 3xx to BDAT):
+            // the message failed, and the error says why next to that 2xx/3xx code.
+            event.result = outcome::permanent;
+            if (event.error == errc::ok) event.error = errc::unexpected_reply;
+        }
         events_.push(event);
     }
 

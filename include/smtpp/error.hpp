@@ -135,7 +135,7 @@ inline constexpr errc_entry errc_texts[] = {
     {errc::too_many_reply_lines, "too many lines in one reply"},
     {errc::bad_reply_text, "reply text contains forbidden characters"},
     {errc::bad_enhanced_status, "malformed enhanced status code"},
-    {errc::unexpected_reply, "reply received with no command outstanding"},
+    {errc::unexpected_reply, "reply that no command outstanding expects"},
     {errc::text_line_too_long, "message line too long"},
     {errc::message_too_large, "message exceeds the size limit"},
     {errc::eight_bit_not_allowed, "8-bit data not allowed"},
