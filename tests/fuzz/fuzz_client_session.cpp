@@ -288,11 +288,12 @@ private:
             break;
         case k::recipient_result:
         case k::message_result:
-            // Never a success without a positive reply; a 4xx/5xx reply is never a success. (A
-            // reply of the wrong kind, e.g. 250 to DATA, may be reported as a failure with that
-            // code: see findings/client_session-1.txt.)
+            // Never a success without a positive reply; a 4xx/5xx reply is never a success; a
+            // failure next to a positive reply (250 to DATA) says why (findings/client_session-1).
             if (ev.result == outcome::success) FUZZ_CHECK(ev.reply.code >= 200 && ev.reply.code < 400);
             if (ev.reply.code >= 400) FUZZ_CHECK(ev.result != outcome::success);
+            if (ev.result != outcome::success && ev.reply.code >= 200 && ev.reply.code < 400)
+                FUZZ_CHECK(ev.error != errc::ok);
             break;
         case k::send_body:
             body_blocked_ = false;
