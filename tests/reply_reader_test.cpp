@@ -396,3 +396,22 @@ TEST_CASE("the buffer for split replies is allocated once and reused",
     });
     CHECK(allocations == 0);
 }
+
+TEST_CASE("set_options: new limits between replies, refused mid-reply, buffer kept bounded",
+          "[reply_reader]") {
+    smtpp::reply_reader_options big;
+    big.line_limit = 12288; // an AUTH challenge (RFC 4954 4)
+    smtpp::reply_reader reader(big);
+    const std::string challenge = "334 " + std::string(10000, 'Q') + "\r\n";
+    CHECK(reader.read(std::string_view(challenge).substr(0, 5000)).error == errc::need_more_data);
+    smtpp::reply_reader_options small; // 512-octet lines
+    CHECK_FALSE(reader.set_options(small)); // half a reply held: refused
+    CHECK(reader.options().line_limit == 12288);
+    const smtpp::read_result r = reader.read(std::string_view(challenge).substr(5000));
+    REQUIRE(r.error == errc::ok);
+    CHECK(r.reply.raw == challenge);
+    CHECK(reader.set_options(small));
+    CHECK(reader.capacity() <= small.line_limit * small.max_lines);
+    const std::string long_line = "250 " + std::string(600, 'x') + "\r\n";
+    CHECK(reader.read(long_line).error == errc::reply_line_too_long); // the new limit applies
+}

@@ -25,10 +25,10 @@
 #include <smtpp/client_event.hpp>
 #include <smtpp/config.hpp>
 #include <smtpp/data.hpp>
-#include <smtpp/detail/client_reply.hpp>
 #include <smtpp/detail/output_buffer.hpp>
 #include <smtpp/error.hpp>
 #include <smtpp/grammar.hpp>
+#include <smtpp/reply_reader.hpp>
 #include <smtpp/sasl.hpp>
 #include <smtpp/status.hpp>
 
@@ -143,7 +143,6 @@ public:
     // invalid_config; nothing is ever sent.
     explicit client_session(client_config config) : config_(std::move(config)) {
         accepted_.reserve(config_.limit.recipients);
-        replies_.set_limits(config_.limit.reply_line, config_.limit.reply_lines);
         secure_ = config_.tls == tls_mode::implicit;
         expected_.push({detail::client_command::greeting, 0});
         if (const errc e = validate(config_); e != errc::ok) close_with(e);
@@ -379,7 +378,7 @@ private:
 
     [[nodiscard]] client_event reply_event(client_event_kind kind) const noexcept {
         client_event event = simple_event(kind);
-        event.reply = replies_.reply();
+        event.reply = reply_;
         event.result = detail::outcome_of(event.reply.code);
         return event;
     }
@@ -406,18 +405,17 @@ private:
             on_eof();
             return true;
         }
-        std::size_t consumed = 0;
-        errc error = errc::ok;
         const std::string_view input = std::string_view(input_).substr(input_head_);
-        replies_.set_limits(reply_line_limit(), config_.limit.reply_lines);
-        const detail::reply_step step = replies_.take(input, consumed, error);
-        input_head_ += consumed;
-        if (step == detail::reply_step::failed) {
-            close_with(error);
+        (void)reader_.set_options(reader_options()); // kept as they were mid-reply
+        const read_result r = reader_.read(input);
+        input_head_ += r.consumed;
+        if (r.error == errc::ok) {
+            keep_reply(r.reply);
+            on_reply();
             return true;
         }
-        if (step == detail::reply_step::complete) {
-            on_reply();
+        if (r.error != errc::need_more_data) {
+            close_with(r.error);
             return true;
         }
         if (!eof_) return false;
@@ -425,16 +423,33 @@ private:
         return true;
     }
 
-    // RFC 4954 4: a 334 challenge may be as long as an AUTH line (12288 octets suggested).
-    [[nodiscard]] std::size_t reply_line_limit() const noexcept {
+    // The reader's limits for the next reply. RFC 4954 4: a 334 challenge may be as long as an
+    // AUTH line (12288 octets suggested).
+    [[nodiscard]] reply_reader_options reader_options() const noexcept {
+        reply_reader_options options = make_reply_reader_options(config_.limit);
         const bool auth = !expected_.empty() && (expected_.front().command == command::auth ||
                                                  expected_.front().command == command::auth_step);
-        const std::size_t line = config_.limit.reply_line;
-        return auth && config_.limit.auth_line > line ? config_.limit.auth_line : line;
+        if (auth && config_.limit.auth_line > options.line_limit)
+            options.line_limit = config_.limit.auth_line;
+        return options;
+    }
+
+    // Copies a finished reply out of the reader (whose views die with the next read) into
+    // storage that queued events may view until the next mutating call.
+    void keep_reply(const reply& r) {
+        reply_bytes_.assign(r.raw.begin(), r.raw.end());
+        reply_ = reply_info{};
+        reply_.code = r.code;
+        reply_.status = r.status;
+        reply_.raw = std::string_view(reply_bytes_.data(), reply_bytes_.size());
+        reply_.lines = r.line_count;
+        std::string_view first = reply_.raw.substr(0, reply_.raw.find("\r\n"));
+        first = first.size() > 4 ? first.substr(4) : std::string_view();
+        reply_.text = r.status.empty() ? first : strip_enhanced_status(first);
     }
 
     void on_reply() {
-        const int code = replies_.reply().code;
+        const int code = reply_.code;
         if (expected_.empty()) {
             close_with(code == 421 ? errc::service_closing : errc::unexpected_reply, true);
             return;
@@ -489,7 +504,7 @@ private:
     void discard_input() noexcept {
         input_.clear();
         input_head_ = 0;
-        replies_.clear();
+        reader_.reset();
     }
 
     // ---- connection setup ----
@@ -512,12 +527,11 @@ private:
     void on_ehlo() {
         const int code = reply_code();
         if (code / 100 == 2) {
-            const std::string_view raw = replies_.reply().raw;
-            ehlo_text_.assign(raw.begin(), raw.end());
+            ehlo_text_.assign(reply_.raw.begin(), reply_.raw.end());
             reply copy;
             copy.code = code;
             copy.raw = std::string_view(ehlo_text_.data(), ehlo_text_.size());
-            copy.line_count = replies_.reply().lines;
+            copy.line_count = reply_.lines;
             (void)parse_ehlo_reply(copy, caps_); // a 2yz other than 250 offers nothing
             return next_setup_step();
         }
@@ -629,7 +643,7 @@ private:
             return become_ready();
         }
         if (code != 334) return fail_setup(errc::auth_failed);
-        const std::string_view text = replies_.reply().text;
+        const std::string_view text = reply_.text;
         challenge_.resize(base64_decoded_size_max(text.size()) + 1);
         if (base64_decode(text, challenge_.data(), challenge_.size(), challenge_view_) !=
             errc::ok) {
@@ -1091,12 +1105,16 @@ private:
         while (n > 0) out.push_back(digits[--n]);
     }
 
-    [[nodiscard]] int reply_code() const noexcept { return replies_.reply().code; }
+    [[nodiscard]] int reply_code() const noexcept { return reply_.code; }
 
     client_config config_;
     capabilities_type caps_{};
     std::vector<char> ehlo_text_; // a vector so that moving the session keeps caps_ views valid
-    detail::reply_assembler replies_;
+    reply_reader reader_;
+    // The last reply, copied out of the reader. A vector, not a string: moving the session
+    // must not move the bytes (short-string buffers do), because queued events view them.
+    std::vector<char> reply_bytes_;
+    reply_info reply_;
     detail::output_buffer output_;
     std::string input_;
     std::size_t input_head_ = 0;

@@ -208,6 +208,19 @@ public:
         }
     }
 
+    // New limits for the replies to come. Refused (false, nothing changes) while a reply is
+    // half read, whose bytes were checked against the old limits. The buffer is kept unless it
+    // is larger than the new limits allow; releasing it ends the views of the last reply, so
+    // this counts as a mutating call.
+    bool set_options(const reply_reader_options& options) {
+        if (mid_reply()) return false;
+        options_ = options;
+        if (buffer_.capacity() > bound()) std::string().swap(buffer_);
+        delivered_ = false;
+        buffer_.clear();
+        return true;
+    }
+
     // The sticky error, or ok.
     [[nodiscard]] errc error() const noexcept { return error_; }
     // True while octets of an unfinished reply are held (a connection closing now cut a reply).
