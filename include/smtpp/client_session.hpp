@@ -143,6 +143,7 @@ public:
     // invalid_config; nothing is ever sent.
     explicit client_session(client_config config) : config_(std::move(config)) {
         accepted_.reserve(config_.limit.recipients);
+        output_.set_growth_limit(config_.limit.output_buffer);
         secure_ = config_.tls == tls_mode::implicit;
         expected_.push({detail::client_command::greeting, 0});
         if (const errc e = validate(config_); e != errc::ok) close_with(e);

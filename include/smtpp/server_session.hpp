@@ -331,6 +331,7 @@ namespace detail {
 } // namespace detail
 
 inline server_session::server_session(const server_config& config) : cfg_(config) {
+    out_.set_growth_limit(cfg_.limit.output_buffer);
     opts_.address = make_address_options(cfg_.limit, false);
     opts_.lenient_space_after_colon = cfg_.lenient_space_after_colon;
     opts_.size = cfg_.size;

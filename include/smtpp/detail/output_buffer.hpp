@@ -71,18 +71,42 @@ public:
         head_ = 0;
     }
 
+    // The size the owner keeps the queue under (limits::output_buffer; 0: none). Growth
+    // doubles the block but stops at this size unless one append needs more, so the heap held
+    // stays near the limit instead of twice it.
+    void set_growth_limit(std::size_t limit) noexcept { growth_limit_ = limit; }
+
 private:
     void make_room(std::size_t n) {
-        if (head_ == 0) return;
-        const bool would_grow = data_.size() + n > data_.capacity();
-        if (would_grow || head_ >= data_.size() / 2) {
-            data_.erase(0, head_);
-            head_ = 0;
+        if (head_ != 0) {
+            const bool would_grow = data_.size() + n > data_.capacity();
+            if (would_grow || head_ >= data_.size() / 2) {
+                data_.erase(0, head_);
+                head_ = 0;
+            }
         }
+        const std::size_t needed = data_.size() + n;
+        if (needed > data_.capacity()) grow_to(next_capacity(needed));
+    }
+
+    [[nodiscard]] std::size_t next_capacity(std::size_t needed) const noexcept {
+        std::size_t target = data_.capacity() * 2;
+        if (growth_limit_ != 0 && target > growth_limit_) target = growth_limit_;
+        return target > needed ? target : needed;
+    }
+
+    // Exactly `capacity` bytes: std::string::reserve may round a request up to twice the old
+    // capacity, which is the overshoot this class avoids.
+    void grow_to(std::size_t capacity) {
+        std::string bigger;
+        bigger.reserve(capacity);
+        bigger.append(data_);
+        data_.swap(bigger);
     }
 
     std::string data_;
     std::size_t head_ = 0;
+    std::size_t growth_limit_ = 0;
 };
 
 } // namespace detail
