@@ -207,9 +207,13 @@ private:
 #endif
 };
 
-std::string first_line(const smtpp::reply_info& r) {
-    const std::string_view raw = r.raw;
-    return std::string(raw.substr(0, raw.find("\r\n")));
+// The last line of a reply, as "250 ...": in a multi-line reply it carries the final word
+// (Exim: "250- 0 byte chunk, total 69" then "250 OK id=...").
+std::string last_line(const smtpp::reply_info& r) {
+    std::string_view raw = r.raw;
+    if (raw.size() >= 2 && raw.substr(raw.size() - 2) == "\r\n") raw.remove_suffix(2);
+    const std::size_t start = raw.rfind("\r\n");
+    return std::string(start == std::string_view::npos ? raw : raw.substr(start + 2));
 }
 
 void trace(bool on, const char* dir, std::string_view bytes) {
@@ -335,7 +339,7 @@ int main(int argc, char** argv) {
             break;
         case k::recipient_result:
             if (ev.recipient < rcpts.size()) {
-                verdict[ev.recipient] = first_line(ev.reply);
+                verdict[ev.recipient] = last_line(ev.reply);
                 rcpt_ok[ev.recipient] = ev.result == smtpp::outcome::success;
             }
             break;
@@ -357,7 +361,7 @@ int main(int argc, char** argv) {
             break;
         case k::message_result: {
             const bool ok = ev.result == smtpp::outcome::success;
-            const std::string text = ev.reply.code ? first_line(ev.reply) : std::string(smtpp::to_string(ev.error));
+            const std::string text = ev.reply.code ? last_line(ev.reply) : std::string(smtpp::to_string(ev.error));
             if (o.lmtp && body_ended && ev.reply.code && ev.recipient < rcpts.size()) {
                 verdict[ev.recipient] = text;
                 accepted[ev.recipient] = ok && rcpt_ok[ev.recipient];
@@ -373,7 +377,7 @@ int main(int argc, char** argv) {
         case k::error:
             failed = true;
             std::fprintf(stderr, "smtpp-send: %s%s%s%s\n", smtpp::to_string(ev.error), ev.reply.code ? ": " : "",
-                         ev.reply.code ? first_line(ev.reply).c_str() : "",
+                         ev.reply.code ? last_line(ev.reply).c_str() : "",
                          o.auth && !o.starttls ? " (--auth sends a password only with --starttls)" : "");
             break;
         case k::closed:
