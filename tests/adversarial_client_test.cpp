@@ -253,14 +253,20 @@ TEST_CASE("client: a helo name or auth mechanism holding CR/LF never reaches the
     CHECK(r.wire == "");
     CHECK(r.log == "closed [" + why(errc::invalid_config) + "]\n");
 
-    // The server cannot advertise a name with CRLF in it, so such a mechanism is never picked.
-    client_config bad_mech = plain_config();
-    bad_mech.auth_mechanisms = {"X\r\nMAIL FROM:<evil@x.example>"};
-    bad_mech.auth_requires_tls = false;
-    const client_run m = run_every_way(bad_mech, "220 mx\r\n250-mx\r\n250 AUTH X\r\n221 bye\r\n");
-    INFO("log:\n" << m.log << "wire:\n" << smtpp_test::escape(m.wire));
-    CHECK(m.wire == "EHLO client.example\r\nQUIT\r\n");
-    CHECK(m.wire.find("evil") == std::string::npos);
+    // A mechanism name outside RFC 4422 3.1 (CRLF, spaces, over 20 characters) makes the
+    // configuration invalid: nothing is sent at all.
+    for (const std::string name : {"X\r\nMAIL FROM:<evil@x.example>", "X Y", "",
+                                   "ABCDEFGHIJKLMNOPQRSTU"}) {
+        client_config bad_mech = plain_config();
+        bad_mech.auth_mechanisms = {name};
+        bad_mech.auth_requires_tls = false;
+        CHECK(validate(bad_mech) == errc::invalid_config);
+        const client_run m =
+            run_every_way(bad_mech, "220 mx\r\n250-mx\r\n250 AUTH X\r\n221 bye\r\n");
+        INFO("log:\n" << m.log << "wire:\n" << smtpp_test::escape(m.wire));
+        CHECK(m.wire == "");
+        CHECK(m.log == "closed [" + why(errc::invalid_config) + "]\n");
+    }
 }
 
 // ---- malformed replies (RFC 5321 4.2) ----

@@ -85,12 +85,16 @@ struct client_config {
 }
 
 // Checks a configuration. Errors: invalid_config (helo_name neither an ASCII Domain nor an
-// address literal; LMTP on port 25; an empty mechanism name; limits too small to parse a reply).
+// address literal; LMTP on port 25; a mechanism name that is not 1-20 of A-Z, 0-9, '-', '_'
+// in either case (RFC 4422 3.1); limits too small to parse a reply).
 [[nodiscard]] inline errc validate(const client_config& config) noexcept {
     if (!is_valid_helo_name(config.helo_name)) return errc::invalid_config;
     if (config.lmtp && config.port == 25) return errc::invalid_config;
     for (const std::string& mechanism : config.auth_mechanisms) {
-        if (mechanism.empty()) return errc::invalid_config;
+        if (mechanism.empty() || mechanism.size() > 20 ||
+            !detail::all_of_class(mechanism, detail::cc_sasl)) {
+            return errc::invalid_config;
+        }
     }
     if (config.limit.reply_line < 8 || config.limit.reply_lines == 0) return errc::invalid_config;
     return errc::ok;
