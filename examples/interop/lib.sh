@@ -45,7 +45,10 @@ server_binary() { if [ "$1" = asio ]; then echo "$SMTPP_ASIO_SERVER"; else echo 
 start_server() {
     local kind=$1 name=$2
     shift 2
-    "$(server_binary "$kind")" --listen 127.0.0.1:0 --hostname mx.test "$@" >"$T/$name.log" 2>&1 &
+    # Created here: the background job may not have opened it yet when sed first looks, and
+    # a failing sed would end the script under set -e.
+    : >"$T/$name.log"
+    "$(server_binary "$kind")" --listen 127.0.0.1:0 --hostname mx.test "$@" >>"$T/$name.log" 2>&1 &
     SERVER_PID=$!
     PIDS+=("$SERVER_PID")
     local i
