@@ -1,9 +1,9 @@
 #!/bin/sh
-# Builds smtpp's benchmarks in Release (-O2) in their own build directory and runs them all,
+# Builds smtpp's benchmarks in Release (-O2 by default) in their own build directory, runs them,
 # then prints, for every figure, ratio = smtpp throughput / baseline throughput (a memchr or
 # memcpy over the same bytes, measured in the same run), plus items/s and allocations/item.
 #
-#   bench/run_benchmarks.sh [--quick | --long] [--build-dir DIR] [--filter REGEX]
+#   bench/run_benchmarks.sh [--quick | --long] [--build-dir DIR] [--filter REGEX] [--opt N]
 #
 #   --quick      CI smoke run: every benchmark once, briefly (min time 0.01 s); fails when a
 #                benchmark reports an error (its result check failed)
@@ -13,6 +13,8 @@
 #                never inside the source tree
 #   --filter     only benchmarks whose name matches REGEX (Google Benchmark syntax); match
 #                the figure prefix, e.g. "data_decode/64KiB", so its baseline_* runs too
+#   --opt N      optimisation level: 2 (default, what distributions build with) or 3 (CMake's
+#                and Meson's release default)
 #
 # Needs cmake, a C++17 compiler, Google Benchmark (Debian: libbenchmark-dev) and python3.
 set -eu
@@ -23,6 +25,7 @@ build_dir=/tmp/smtpp-bench-build
 min_time=0.5
 repetitions=1
 filter=.
+opt=2
 
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -30,7 +33,8 @@ while [ $# -gt 0 ]; do
     --long) min_time=2 repetitions=3 ;;
     --build-dir) build_dir=$2; shift ;;
     --filter) filter=$2; shift ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    --opt) opt=$2; shift ;;
+    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
     *) echo "run_benchmarks.sh: unknown argument $1" >&2; exit 2 ;;
     esac
     shift
@@ -43,7 +47,7 @@ case "$build_dir" in
 esac
 
 cmake -S "$source_dir" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release \
-    -DCMAKE_CXX_FLAGS_RELEASE="-O2 -DNDEBUG" -DSMTPP_BUILD_BENCH=ON -DSMTPP_BUILD_TESTS=OFF \
+    -DCMAKE_CXX_FLAGS_RELEASE="-O$opt -DNDEBUG" -DSMTPP_BUILD_BENCH=ON -DSMTPP_BUILD_TESTS=OFF \
     -DSMTPP_BUILD_EXAMPLES=OFF -DSMTPP_BUILD_FUZZ=OFF -DSMTPP_INSTALL=OFF -DSMTPP_SANITIZE=OFF >/dev/null
 cmake --build "$build_dir" --target smtpp_bench -j 2 >/dev/null
 
