@@ -464,6 +464,30 @@ TEST_CASE("idle heap of a fresh session after a greeting and EHLO", "[server][al
     CHECK(d.s.heap_bytes() <= 1024);
 }
 
+TEST_CASE("heap held by an active session: at most 4 KiB, fed in any pieces", "[server][alloc]") {
+    // A busy transaction: 100 pipelined recipients, a 64 KiB body with 998-octet lines and
+    // dots, fed in 1-, 7- and 4096-octet pieces; the session reads input in place, so only a
+    // line cut by a piece boundary and the unsent replies occupy its heap.
+    std::string txn = "EHLO c.example\r\nMAIL FROM:<a@b.example>\r\n";
+    for (int i = 0; i < 100; ++i) txn += "RCPT TO:<user" + std::to_string(i) + "@y.example>\r\n";
+    txn += "DATA\r\n";
+    while (txn.size() < 70000) txn += "." + std::string(996, 'x') + "\r\n";
+    txn += ".\r\nQUIT\r\n";
+    for (const std::size_t piece : {std::size_t{1}, std::size_t{7}, std::size_t{4096}}) {
+        driver d(test_config());
+        d.pump();
+        std::size_t peak = 0;
+        for (std::size_t at = 0; at < txn.size(); at += piece) {
+            d.feed(std::string_view(txn).substr(at, piece));
+            peak = std::max(peak, d.s.heap_bytes());
+        }
+        INFO("piece " << piece << ": peak heap " << peak);
+        CHECK(replies_of(d.output).substr(replies_of(d.output).size() - 8) == "250 221 ");
+        CHECK(peak <= 4096);
+        if (piece == 1) std::printf("active session, fed byte by byte: peak heap %zu bytes\n", peak);
+    }
+}
+
 // ---- large inputs, with a sampled split grind ----
 
 namespace {
