@@ -339,6 +339,7 @@ inline void parse_hello(command_result& r, const command_options& o, bool allow_
 template <std::size_t N>
 [[nodiscard]] constexpr bool is_word(std::string_view s, const char (&upper)[N]) noexcept {
     if (s.size() != N - 1) return false;
+    SMTPP_UNROLL
     for (std::size_t i = 0; i + 1 < N; ++i) {
         const int mask = is_alpha(upper[i]) ? 0xDF : 0xFF;
         if ((static_cast<unsigned char>(s[i]) & mask) != static_cast<unsigned char>(upper[i]))

@@ -28,4 +28,14 @@
 #define SMTPP_UNLIKELY(x) (x)
 #endif
 
+// Asks for a short loop over a compile-time bound to be unrolled even at -O2, where GCC does
+// not unroll by itself (keyword compares against literals).
+#if defined(__clang__)
+#define SMTPP_UNROLL _Pragma("clang loop unroll(full)")
+#elif defined(__GNUC__) && __GNUC__ >= 8
+#define SMTPP_UNROLL _Pragma("GCC unroll 16")
+#else
+#define SMTPP_UNROLL
+#endif
+
 #endif // SMTPP_CONFIG_HPP
