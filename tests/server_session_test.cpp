@@ -613,6 +613,23 @@ TEST_CASE("S-3207-4.2-a: bytes received between STARTTLS and the handshake are d
     CHECK(replies_of(d.output) == "220 250-250-250-250-250-250-250 220 250 ");
 }
 
+TEST_CASE("EOF while waiting for the TLS handshake closes the session (fuzz server_session-1)",
+          "[server][tls]") {
+    smtpp::server_config c = test_config();
+    c.starttls = true;
+    driver d(c);
+    d.pump();
+    d.feed("EHLO c\r\nSTARTTLS\r\n");
+    CHECK(d.s.next_event().kind == kind::start_tls);
+    d.s.receive_eof(); // the client left instead of starting TLS
+    const server_event ev = d.s.next_event();
+    CHECK(ev.kind == kind::closed);
+    CHECK(ev.error == errc::peer_closed_early);
+    CHECK(d.s.is_closed());
+    CHECK(d.s.next_event().kind == kind::closed);
+    CHECK(d.s.tls_established() == errc::invalid_state);
+}
+
 TEST_CASE("shutdown() while a decision is pending cancels it", "[server][close]") {
     driver d(test_config());
     d.pump();

@@ -18,7 +18,8 @@ enum class server_event_kind : std::uint8_t {
     output_full,       // unsent output reached limits.output_buffer: write, then consume_output()
     awaiting_decision, // the last decision event is still unanswered
     start_tls,         // 220 queued: write all pending output, run the TLS handshake, then
-                       // call tls_established(); repeated until then
+                       // call tls_established(); repeated until then (closed after
+                       // receive_eof(): the peer left without a handshake)
     closed,            // the session is over: write pending output, then close the connection
 
     // Decisions: answer each with accept(), reject() or reply() (auth also challenge()).

@@ -362,7 +362,11 @@ inline server_event server_session::next_event() {
     if (closed_) return closed_event();
     if (decision_ != kind::need_data) return make(kind::awaiting_decision);
     if (phase_ == phase::connecting) return ask(kind::connect);
-    if (mode_ == mode::tls_wait) return make(kind::start_tls);
+    if (mode_ == mode::tls_wait) {
+        if (!eof_) return make(kind::start_tls);
+        close(errc::peer_closed_early); // the peer left before (or instead of) the handshake
+        return closed_event();
+    }
     if (replies_sent_ < replies_due_) return ask_message_end();
     switch (mode_) {
     case mode::data: return next_data();
