@@ -161,6 +161,7 @@ private:
                     socket.write_some(asio::buffer(busy, sizeof busy - 1), ignored);
                 } else {
                     asio::error_code peer_ec;
+                    socket.set_option(tcp::no_delay(true), peer_ec); // as smtpp-server: no Nagle
                     const auto peer = socket.remote_endpoint(peer_ec);
                     std::make_shared<client>(std::move(socket), ctx_, reg_,
                                              peer_ec ? std::string("?") : endpoint_text(peer))

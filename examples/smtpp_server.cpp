@@ -17,6 +17,7 @@
 #include <unordered_map>
 
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -103,6 +104,10 @@ private:
                 ::close(fd);
                 continue;
             }
+            // Replies leave in one send() per loop pass; Nagle would only hold back the next
+            // one until the client's delayed ACK.
+            const int one = 1;
+            (void)::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
             auto c = std::make_unique<client>(ctx_, fd,
                                               smtpp_examples::address_text(reinterpret_cast<sockaddr*>(&ss)));
             c->last_active = std::time(nullptr);
