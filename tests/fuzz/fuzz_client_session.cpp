@@ -62,22 +62,6 @@ client_config config_from(std::uint8_t a, std::uint8_t b) {
     return c;
 }
 
-std::string normalise(std::string_view x) {
-    std::string out;
-    for (std::size_t i = 0; i < x.size(); ++i) {
-        if (x[i] == '\r') {
-            out += "\r\n";
-            if (i + 1 < x.size() && x[i + 1] == '\n') ++i;
-        } else if (x[i] == '\n') {
-            out += "\r\n";
-        } else {
-            out += x[i];
-        }
-    }
-    if (!out.empty() && (out.size() < 2 || out.compare(out.size() - 2, 2, "\r\n") != 0)) out += "\r\n";
-    return out;
-}
-
 constexpr std::string_view fixed_bodies[] = {
     "Subject: hi\r\n\r\nHello.\r\n",
     ".\r\n",
@@ -221,7 +205,7 @@ private:
             const errc e = session_.end_body();
             if (verbose_) std::fprintf(stderr, "end_body() -> %s\n", to_string(e));
             if (e == errc::ok) {
-                bodies_.push_back(content_ == body_content::binary ? body_ : normalise(body_));
+                bodies_.push_back(content_ == body_content::binary ? body_ : smtpp_fuzz::normalise(body_));
                 in_body_ = false;
             } else if (e == errc::bare_cr && !fixed_trailing_cr_) {
                 // Bare line endings refused and the body ends in CR: complete the CRLF.

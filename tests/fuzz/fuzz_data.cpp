@@ -177,22 +177,6 @@ void check_decoder(std::string_view input, std::size_t text_line, std::uint64_t 
     FUZZ_CHECK(same_findings(split.findings, whole.findings));
 }
 
-std::string normalise(std::string_view x) {
-    std::string out;
-    for (std::size_t i = 0; i < x.size(); ++i) {
-        if (x[i] == '\r') {
-            out += "\r\n";
-            if (i + 1 < x.size() && x[i + 1] == '\n') ++i;
-        } else if (x[i] == '\n') {
-            out += "\r\n";
-        } else {
-            out += x[i];
-        }
-    }
-    if (!out.empty() && (out.size() < 2 || out.compare(out.size() - 2, 2, "\r\n") != 0)) out += "\r\n";
-    return out;
-}
-
 bool has_bare(std::string_view s) {
     for (std::size_t i = 0; i < s.size(); ++i) {
         if (s[i] == '\r' && (i + 1 == s.size() || s[i + 1] != '\n')) return true;
@@ -259,7 +243,7 @@ void check_encoder(std::string_view body, std::size_t text_line, bool reject, sm
     FUZZ_CHECK(same_traits(whole.traits, split.traits));
 
     // The wire form decodes back to the normalised body, ending exactly at its end.
-    const std::string expected = normalise(body);
+    const std::string expected = smtpp_fuzz::normalise(body);
     data_decoder decoder(text_line, 0);
     std::string back;
     std::string_view wire = whole.wire;

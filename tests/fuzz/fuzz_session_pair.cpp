@@ -32,22 +32,6 @@ using smtpp_fuzz::escaped;
 
 namespace {
 
-std::string normalise(std::string_view x) {
-    std::string out;
-    for (std::size_t i = 0; i < x.size(); ++i) {
-        if (x[i] == '\r') {
-            out += "\r\n";
-            if (i + 1 < x.size() && x[i + 1] == '\n') ++i;
-        } else if (x[i] == '\n') {
-            out += "\r\n";
-        } else {
-            out += x[i];
-        }
-    }
-    if (!out.empty() && (out.size() < 2 || out.compare(out.size() - 2, 2, "\r\n") != 0)) out += "\r\n";
-    return out;
-}
-
 struct transaction {
     std::string sender;
     std::vector<std::string> recipients;
@@ -194,7 +178,7 @@ private:
             ended_ = true;
             if (e == errc::ok) {
                 expected_.push_back({current_->sender, current_->recipients,
-                                     current_->content == body_content::binary ? accepted_body_ : normalise(accepted_body_)});
+                                     current_->content == body_content::binary ? accepted_body_ : smtpp_fuzz::normalise(accepted_body_)});
             }
         }
     }

@@ -123,6 +123,25 @@ inline std::string escaped(std::string_view s) {
     return out;
 }
 
+// The text a caller's body stands for on the wire: every bare CR, bare LF and CRLF as CRLF,
+// and a final CRLF when the body does not end with one (what the data encoder sends, and so
+// what a decoder must hand back).
+inline std::string normalise(std::string_view x) {
+    std::string out;
+    for (std::size_t i = 0; i < x.size(); ++i) {
+        if (x[i] == '\r') {
+            out += "\r\n";
+            if (i + 1 < x.size() && x[i + 1] == '\n') ++i;
+        } else if (x[i] == '\n') {
+            out += "\r\n";
+        } else {
+            out += x[i];
+        }
+    }
+    if (!out.empty() && (out.size() < 2 || out.compare(out.size() - 2, 2, "\r\n") != 0)) out += "\r\n";
+    return out;
+}
+
 } // namespace smtpp_fuzz
 
 #endif // SMTPP_FUZZ_SUPPORT_HPP
