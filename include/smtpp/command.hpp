@@ -131,6 +131,7 @@ struct command {
     // extra_param(0) ... extra_param(extra_count - 1).
     std::size_t extra_count = 0;
     [[nodiscard]] esmtp_param extra_param(std::size_t i) const noexcept {
+        SMTPP_ASSERT(i < extra_count); // the slots beyond it are uninitialised
         return extra_storage[i].view();
     }
     // Set up to extra_count only. Left uninitialised on purpose: zeroing it would cost every
