@@ -1,6 +1,7 @@
 #include <smtpp/data.hpp>
 
 #include "allocation_counter.hpp"
+#include "fuzz/fuzz_support.hpp" // smtpp_fuzz::normalise(): the body the encoder must deliver
 #include "smtpp_catch.hpp"
 #include "split_grind.hpp"
 
@@ -170,26 +171,8 @@ smtpp::data_findings reference_findings(std::string_view body, std::size_t text_
     return f;
 }
 
-// CRLF-normalised body with a final CRLF, as the encoder must deliver it.
-std::string normalise(std::string_view body) {
-    std::string out;
-    for (std::size_t i = 0; i < body.size(); ++i) {
-        if (body[i] == '\r') {
-            out += "\r\n";
-            if (i + 1 < body.size() && body[i + 1] == '\n') ++i;
-        } else if (body[i] == '\n') {
-            out += "\r\n";
-        } else {
-            out += body[i];
-        }
-    }
-    if (!out.empty() && (out.size() < 2 || out.compare(out.size() - 2, 2, "\r\n") != 0))
-        out += "\r\n";
-    return out;
-}
-
 std::string reference_encode(std::string_view body) {
-    const std::string lines = normalise(body);
+    const std::string lines = smtpp_fuzz::normalise(body);
     std::string wire;
     for (std::size_t i = 0; i < lines.size(); ++i) {
         if (lines[i] == '.' && (i == 0 || lines[i - 1] == '\n')) wire += '.';
@@ -340,7 +323,7 @@ TEST_CASE("S-5321-4.5.2-d: delivered data is byte-exact for any 7-bit body", "[d
         REQUIRE(e.error == smtpp::errc::ok);
         const auto d = decode_pieces(random_pieces(e.wire, rng, 40));
         CHECK(d.done);
-        CHECK(d.body == normalise(body));
+        CHECK(d.body == smtpp_fuzz::normalise(body));
     }
 }
 
@@ -641,7 +624,7 @@ TEST_CASE("S-5321-4.5.2-d S-6152-3-c: encoder then decoder is the identity on th
             encode_pieces(random_pieces(body, rng, 1 + static_cast<std::size_t>(round % 50)));
         REQUIRE(e.error == smtpp::errc::ok);
         CHECK(e.wire == reference_encode(body));
-        const std::string expected = normalise(body);
+        const std::string expected = smtpp_fuzz::normalise(body);
         CHECK(e.traits.size == expected.size());
 
         const std::string wire = e.wire + "QUIT\r\n";
