@@ -803,3 +803,100 @@ TEST_CASE("data_findings::error ranks the problems and reset starts over", "[dat
     CHECK(decoder.decode("more").done);
     CHECK(decoder.decode("more").consumed == 0);
 }
+
+// ---- body_scanner: BDAT text (RFC 3030 2, RFC 5322 2.3) ----
+
+namespace {
+
+smtpp::data_findings scan_pieces(const std::vector<std::string_view>& pieces,
+                                 std::size_t text_line = 1000) {
+    smtpp::body_scanner scanner(text_line);
+    for (const std::string_view piece : pieces) scanner.scan(piece);
+    scanner.finish();
+    return scanner.findings();
+}
+
+std::string describe(const smtpp::data_findings& f) {
+    std::string s;
+    const auto at = [](std::uint64_t offset) {
+        return std::to_string(static_cast<long long>(offset));
+    };
+    if (f.bare_cr) s += "cr@" + at(f.bare_cr_at) + " ";
+    if (f.bare_lf) s += "lf@" + at(f.bare_lf_at) + " ";
+    if (f.nul) s += "nul@" + at(f.nul_at) + " ";
+    if (f.eight_bit) s += "8bit ";
+    if (f.long_line) s += "long@" + at(f.long_line_at) + " ";
+    return s;
+}
+
+} // namespace
+
+TEST_CASE("RFC 3030 2: body_scanner finds bare CR, bare LF, NUL, 8-bit and long lines in raw "
+          "BDAT text, whatever the chunk boundaries",
+          "[data][bdat]") {
+    struct sample {
+        std::string body;
+        const char* expected;
+    };
+    const sample samples[] = {
+        {"Subject: x\r\n\r\nhello\r\n", ""},
+        {"a\r\n.\r\n", ""}, // a dot line is just text here
+        {"a\n.\nb", "lf@1 "},
+        {"a\r.\rb", "cr@1 "},
+        {std::string("a\0b", 3), "nul@1 "},
+        {"caf\xC3\xA9\r\n", "8bit "},
+        {"ends in CR\r", "cr@10 "},
+        {"\r\n\r", "cr@2 "},
+        {"\n", "lf@0 "},
+        {std::string(998, 'x') + "\r\n", ""},
+        {std::string(999, 'x') + "\r\n", "long@0 "},
+        {"ok\r\n" + std::string(999, 'x'), "long@4 "}, // open line counted with its CRLF
+    };
+    for (const sample& s : samples) {
+        INFO(s.body.substr(0, 40));
+        const long divergent = smtpp_test::first_divergent_split(
+            s.body, [](const auto& pieces) { return describe(scan_pieces(pieces)); });
+        CHECK(divergent == -1);
+        CHECK(describe(scan_pieces({s.body})) == s.expected);
+    }
+}
+
+TEST_CASE("RFC 3030 2: body_scanner sees CR and LF split across chunks as one line end; a CR "
+          "ending a chunk is judged by the next",
+          "[data][bdat]") {
+    CHECK(describe(scan_pieces({"ab\r", "\ncd\r\n"})) == "");
+    CHECK(describe(scan_pieces({"ab\r", "cd\r\n"})) == "cr@2 ");
+    CHECK(describe(scan_pieces({"ab\r", "", "\n"})) == "");
+    CHECK(describe(scan_pieces({"ab\r"})) == "cr@2 ");
+    smtpp::body_scanner scanner;
+    scanner.scan("x\r");
+    scanner.scan("\n");
+    scanner.finish();
+    CHECK(scanner.size() == 3);
+    scanner.reset();
+    CHECK(scanner.size() == 0);
+    CHECK(describe(scanner.findings()) == "");
+}
+
+TEST_CASE("body_scanner allocates nothing and matches the vector paths at every offset",
+          "[data][bdat][alloc]") {
+    std::string body(200, 'a');
+    for (std::size_t at = 0; at < 150; ++at) {
+        for (const char special : {'\r', '\n', '\0', '\xE9'}) {
+            std::string b = body;
+            b[at] = special;
+            smtpp::body_scanner scanner;
+            const auto count = smtpp_test::allocations_during([&] {
+                scanner.scan(std::string_view(b).substr(0, at / 2));
+                scanner.scan(std::string_view(b).substr(at / 2));
+                scanner.finish();
+            });
+            const smtpp::data_findings& f = scanner.findings();
+            CHECK(count == 0);
+            if (special == '\0') CHECK(f.nul_at == at);
+            if (special == '\n') CHECK(f.bare_lf_at == at);
+            if (special == '\r') CHECK(f.bare_cr_at == at);
+            if (special == '\xE9') CHECK(f.eight_bit);
+        }
+    }
+}

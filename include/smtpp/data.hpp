@@ -341,6 +341,93 @@ private:
     state state_ = state::line_start;
 };
 
+// Server side: checks a body that arrives raw, as BDAT chunks do (RFC 3030 2: no stuffing, no
+// end marker), for what data_decoder finds in a DATA body: bare CR, bare LF, NUL, 8-bit
+// octets and over-long lines. A CRLF split between two pieces is one line end; a CR at the
+// very end of a piece is judged when the next piece (or finish()) comes. Without
+// BODY=BINARYMIME such a body must be CRLF-canonical text (RFC 3030 2, RFC 5322 2.3), so a
+// server refuses what DATA would refuse. Offsets in findings() count body octets from 0.
+class body_scanner {
+public:
+    body_scanner() noexcept = default;
+    // `text_line`: the longest line, CRLF included, before findings().long_line is set.
+    explicit body_scanner(std::size_t text_line) noexcept : text_line_(text_line) {}
+
+    // Starts a new body with the same limit.
+    void reset() noexcept { *this = body_scanner(text_line_); }
+
+    // Scans the next piece of the body. Never fails; copies nothing.
+    void scan(std::string_view in) noexcept {
+        if (in.empty()) return;
+        const char* const b = in.data();
+        const std::size_t n = in.size();
+        std::size_t p = 0;
+        if (cr_held_) {
+            cr_held_ = false;
+            if (b[0] == '\n') {
+                end_line(size_ + 1);
+                p = 1;
+            } else {
+                note(found_.bare_cr, found_.bare_cr_at, size_ - 1);
+            }
+        }
+        bool high = false;
+        while (p < n) {
+            p = static_cast<std::size_t>(detail::find_line_byte(b + p, b + n, high) - b);
+            if (p == n) break;
+            if (b[p] == '\r' && p + 1 == n) {
+                cr_held_ = true;
+                break;
+            }
+            if (b[p] == '\r' && b[p + 1] == '\n') {
+                end_line(size_ + p + 2);
+                p += 2;
+                continue;
+            }
+            if (b[p] == '\r')
+                note(found_.bare_cr, found_.bare_cr_at, size_ + p);
+            else if (b[p] == '\n')
+                note(found_.bare_lf, found_.bare_lf_at, size_ + p);
+            else
+                note(found_.nul, found_.nul_at, size_ + p);
+            ++p;
+        }
+        if (high) found_.eight_bit = true;
+        size_ += n;
+        // A line still open is at least this long once its CRLF arrives.
+        if (!found_.long_line && size_ - line_start_ + (cr_held_ ? 1u : 2u) > text_line_)
+            note(found_.long_line, found_.long_line_at, line_start_);
+    }
+
+    // The body is complete: a CR still held is a bare CR.
+    void finish() noexcept {
+        if (!cr_held_) return;
+        cr_held_ = false;
+        note(found_.bare_cr, found_.bare_cr_at, size_ - 1);
+    }
+
+    [[nodiscard]] const data_findings& findings() const noexcept { return found_; }
+    [[nodiscard]] std::uint64_t size() const noexcept { return size_; }
+
+private:
+    void end_line(std::uint64_t after) noexcept {
+        if (after - line_start_ > text_line_)
+            note(found_.long_line, found_.long_line_at, line_start_);
+        line_start_ = after;
+    }
+
+    static void note(bool& flag, std::uint64_t& at, std::uint64_t offset) noexcept {
+        if (!flag) at = offset;
+        flag = true;
+    }
+
+    std::size_t text_line_ = 1000;
+    std::uint64_t size_ = 0;
+    std::uint64_t line_start_ = 0;
+    data_findings found_;
+    bool cr_held_ = false;
+};
+
 // What a body holds, as the encoder sees it (after bare CR/LF became CRLF): lets a client pick
 // DATA or BDAT and 7BIT, 8BITMIME or BINARYMIME before sending anything.
 struct body_traits {

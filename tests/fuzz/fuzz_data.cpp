@@ -18,7 +18,10 @@
 //    added to a non-empty body), consuming exactly the encoder's output; the wire form has no
 //    bare CR or LF; next() segments, encode() and split feeding produce identical wire bytes;
 //    traits() agree with a reference and with scan_body(); in reject mode a body with a bare
-//    CR/LF fails with bare_cr/bare_lf and nothing bare reaches the output.
+//    CR/LF fails with bare_cr/bare_lf and nothing bare reaches the output;
+//  - body_scanner (raw BDAT text) reports, fed whole or in pieces, the findings of a reference
+//    over the input as a raw body (a CRLF split between pieces is a line end; a final line
+//    without CRLF is measured as if its CRLF followed), and size() is the input size.
 #include <smtpp/data.hpp>
 
 #include "fuzz_support.hpp"
@@ -177,6 +180,41 @@ void check_decoder(std::string_view input, std::size_t text_line, std::uint64_t 
     FUZZ_CHECK(same_findings(split.findings, whole.findings));
 }
 
+// body_scanner's findings for a complete raw body: the decoder's reference, except that a last
+// line without CRLF is measured as if it had one (a CR ending the body standing for its CR).
+data_findings reference_scan(std::string_view body, std::size_t text_line) {
+    data_findings f = reference_findings(body, text_line, 0);
+    const std::size_t last_crlf = body.rfind("\r\n");
+    const std::size_t start = last_crlf == std::string_view::npos ? 0 : last_crlf + 2;
+    if (start < body.size() && !f.long_line) {
+        const std::size_t open = body.size() - start + (body.back() == '\r' ? 1 : 2);
+        if (open > text_line) {
+            f.long_line = true;
+            f.long_line_at = start;
+        }
+    }
+    return f;
+}
+
+void check_scanner(std::string_view input, std::size_t text_line, smtpp_fuzz::fuzz_input& in) {
+    body_scanner whole(text_line);
+    whole.scan(input);
+    whole.finish();
+    body_scanner split(text_line);
+    smtpp_fuzz::for_each_piece(input, in, 40, [&](std::string_view piece) { split.scan(piece); });
+    split.finish();
+    const data_findings expected = reference_scan(input, text_line);
+    if (!same_findings(whole.findings(), expected)) {
+        std::fprintf(stderr, "body_scanner findings differ for \"%s\" (text_line %zu)\n",
+                     escaped(input).c_str(), text_line);
+        print_findings("scanner  ", whole.findings());
+        print_findings("reference", expected);
+    }
+    FUZZ_CHECK(same_findings(whole.findings(), expected));
+    FUZZ_CHECK(same_findings(split.findings(), expected));
+    FUZZ_CHECK(whole.size() == input.size() && split.size() == input.size());
+}
+
 bool has_bare(std::string_view s) {
     for (std::size_t i = 0; i < s.size(); ++i) {
         if (s[i] == '\r' && (i + 1 == s.size() || s[i + 1] != '\n')) return true;
@@ -305,5 +343,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     smtpp_fuzz::fuzz_input in(data + 1, size - 1);
     check_decoder(input, text_line, max_size, in);
     check_encoder(input, text_line, reject, in);
+    check_scanner(input, text_line, in);
     return 0;
 }
