@@ -141,6 +141,31 @@ TEST_CASE("S-5321-4.2.1-a: one code on every line, '-' continues, SP ends", "[re
     CHECK(error_of("250-a\r\n550 b\r\n") == errc::reply_code_mismatch);
 }
 
+TEST_CASE("RFC 5321 4.2.1: with lenient_mixed_codes a reply of mixed codes takes its last line's "
+          "code and status, flagged mixed_codes",
+          "[reply_reader]") {
+    smtpp::reply_reader_options lenient;
+    lenient.lenient_mixed_codes = true;
+    const std::string wire = "250-2.1.5 ok\r\n550-5.1.1 no\r\n551 5.1.6 moved\r\n250 next\r\n";
+    CHECK(transcript(wire, lenient) ==
+          std::vector<std::string>{"551 [5.1.6] |2.1.5 ok |5.1.1 no |5.1.6 moved", "250 |next",
+                                   "idle"});
+    check_split_grind(wire, lenient);
+    smtpp::reply_reader reader(lenient);
+    const smtpp::read_result mixed = reader.read("250-a\r\n451 4.3.0 b\r\n");
+    REQUIRE(mixed.error == errc::ok);
+    CHECK(mixed.reply.mixed_codes);
+    CHECK(mixed.reply.status == enhanced_status{4, 3, 0});
+    const smtpp::read_result same = reader.read("250-a\r\n250 b\r\n");
+    REQUIRE(same.error == errc::ok);
+    CHECK_FALSE(same.reply.mixed_codes);
+    // A line without text leaves no status behind from an earlier line.
+    const smtpp::read_result bare = reader.read("250-2.0.0 a\r\n550\r\n");
+    REQUIRE(bare.error == errc::ok);
+    CHECK(bare.reply.code == 550);
+    CHECK(bare.reply.status.empty());
+}
+
 TEST_CASE("S-5321-4.2-c: a code alone, with or without a space, has empty text", "[reply_reader]") {
     for (std::string_view wire : {"250\r\n", "250 \r\n"}) {
         const smtpp::reply r = only_reply(wire);

@@ -125,6 +125,8 @@ struct reply {
     std::string_view raw;     // every octet of the reply, line terminators included
     std::size_t line_count = 0;
     bool standard_code = true; // false: second digit 6-9, outside the RFC 5321 Reply-code ABNF
+    bool mixed_codes = false;  // lines carried different codes (only with lenient_mixed_codes);
+                               // code and status are the last line's
 
     // How to act on the reply: by its first digit only (RFC 5321 4.2, 4.2.1).
     [[nodiscard]] reply_class kind() const noexcept { return class_of(code); }
@@ -144,6 +146,11 @@ struct reply_reader_options {
     // Leniency, off by default: a bare LF ends a reply line (what Postfix's and Exim's clients
     // do). Risk: a reply a strict peer would see as one line is read as two.
     bool lenient_bare_lf = false;
+    // Leniency, off by default: lines of one reply may carry different codes (RFC 5321 4.2.1
+    // says they must not); the reply takes the code and status of its last line and is
+    // flagged reply::mixed_codes. Risk: none for the reply boundaries, which only the SP
+    // after the code decides; the text of the other lines may mean something else.
+    bool lenient_mixed_codes = false;
 };
 
 // Options from the client's limits (reply_line, reply_lines).
@@ -248,6 +255,7 @@ private:
         lines_ = 0;
         status_ = {};
         standard_ = true;
+        mixed_ = false;
         line_start_ = 0;
     }
 
@@ -259,7 +267,7 @@ private:
 
     [[nodiscard]] read_result finish(std::string_view raw, std::size_t consumed,
                                      bool from_buffer) noexcept {
-        read_result r{errc::ok, consumed, {code_, status_, raw, lines_, standard_}};
+        read_result r{errc::ok, consumed, {code_, status_, raw, lines_, standard_, mixed_}};
         delivered_ = from_buffer;
         start_reply();
         return r;
@@ -307,7 +315,9 @@ private:
         if (lines_ == 0) {
             first_line(code, line);
         } else if (code != code_) {
-            return errc::reply_code_mismatch;
+            if (!options_.lenient_mixed_codes) return errc::reply_code_mismatch;
+            first_line(code, line); // judged by the last line (RFC 5321 4.2.1)
+            mixed_ = true;
         }
         ++lines_;
         last = line.size() == 3 || line[3] == ' ';
@@ -324,6 +334,7 @@ private:
 
     void first_line(int code, std::string_view line) noexcept {
         code_ = code;
+        status_ = {};
         standard_ = line[1] <= '5';
         if (line.size() > 4 && parse_enhanced_status(line.substr(4), status_) != 0 &&
             status_.cls != code / 100) {
@@ -339,6 +350,7 @@ private:
     std::size_t lines_ = 0;
     enhanced_status status_{};
     bool standard_ = true;
+    bool mixed_ = false;
     std::size_t line_start_ = 0; // where the current line starts in buffer_
 };
 
