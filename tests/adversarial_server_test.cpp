@@ -233,44 +233,74 @@ void check_shapes(const smtpp::server_config& config, const std::string& prefix,
 }
 
 const std::string ok = "250 2.0.0 OK\r\n";
-const std::string bdat_syntax = "501 5.5.2 Syntax: BDAT size [LAST]\r\n";
+// RFC 3030 2: a BDAT whose size cannot be read leaves no way to tell its chunk octets from
+// commands; the session answers and closes, so the NOOP after it is never run.
+const std::string bdat_unframed = "521 5.5.4 Syntax: BDAT size [LAST], closing connection\r\n";
 
 } // namespace
 
 // ---- BDAT sizes (RFC 3030 2: chunk-size = 1*DIGIT) ----
 
-TEST_CASE("RFC 3030 2: BDAT size shapes; a bad size consumes nothing, NOOP after it runs",
+TEST_CASE("RFC 3030 2: BDAT size shapes; a size that cannot be read closes the session, the "
+          "NOOP after it never runs",
           "[adversarial][server][bdat]") {
-    check_shapes(
-        base_config(), envelope,
-        {
-            {"BDAT 0\r\nNOOP\r\n", "250 2.0.0 Chunk received\r\n" + ok},
-            {"BDAT 0 LAST\r\nNOOP\r\n", "250 2.0.0 Message accepted\r\n" + ok},
-            {"BDAT 18446744073709551616\r\nNOOP\r\n", "501 5.5.4 Chunk size too large\r\n" + ok},
-            {"BDAT 99999999999999999999999999\r\nNOOP\r\n",
-             "501 5.5.4 Chunk size too large\r\n" + ok},
-            {"BDAT -1\r\nNOOP\r\n", bdat_syntax + ok},
-            {"BDAT 0x10\r\nNOOP\r\n", bdat_syntax + ok},
-            {"BDAT +5\r\nNOOP\r\n", bdat_syntax + ok},
-            {"BDAT abc\r\nNOOP\r\n", bdat_syntax + ok},
-            {"BDAT\r\nNOOP\r\n", bdat_syntax + ok},
-            {"BDAT  5\r\nNOOP\r\n", bdat_syntax + ok},
-            {"BDAT 5 LASTX\r\nNOOP\r\n", bdat_syntax + ok},
-            {"BDAT 5 LAST LAST\r\nNOOP\r\n", bdat_syntax + ok},
-            // Leading zeros are still 1*DIGIT: 5 octets.
-            {"BDAT 000000000000000000000000005 LAST\r\nabcdeNOOP\r\n",
-             "250 2.0.0 Message accepted\r\n" + ok},
-        });
+    const std::string too_large =
+        "552 5.3.4 Message size exceeds fixed maximum message size, closing connection\r\n";
+    check_shapes(base_config(), envelope,
+                 {
+                     {"BDAT 0\r\nNOOP\r\n", "250 2.0.0 Chunk received\r\n" + ok},
+                     {"BDAT 0 LAST\r\nNOOP\r\n", "250 2.0.0 Message accepted\r\n" + ok},
+                     {"BDAT 18446744073709551616\r\nNOOP\r\n", too_large},
+                     {"BDAT 99999999999999999999999999\r\nNOOP\r\n", too_large},
+                     {"BDAT -1\r\nNOOP\r\n", bdat_unframed},
+                     {"BDAT 0x10\r\nNOOP\r\n", bdat_unframed},
+                     {"BDAT +5\r\nNOOP\r\n", bdat_unframed},
+                     {"BDAT abc\r\nNOOP\r\n", bdat_unframed},
+                     {"BDAT\r\nNOOP\r\n", bdat_unframed},
+                     {"BDAT  5\r\nNOOP\r\n", bdat_unframed},
+                     {"BDAT 5 LASTX\r\nNOOP\r\n", bdat_unframed},
+                     {"BDAT 5 LAST LAST\r\nNOOP\r\n", bdat_unframed},
+                     // Leading zeros are still 1*DIGIT: 5 octets.
+                     {"BDAT 000000000000000000000000005 LAST\r\nabcdeNOOP\r\n",
+                      "250 2.0.0 Message accepted\r\n" + ok},
+                 });
 }
 
-TEST_CASE("RFC 3030 2, RFC 1870: BDAT 2^64-1 over the size limit is refused only after its "
-          "octets; without a limit it streams them as body",
+TEST_CASE("RFC 3030 2: an unreadable BDAT closes whatever the state (before MAIL, refused "
+          "service, require_tls); the octets after it are never run",
           "[adversarial][server][bdat]") {
-    // 552 comes only after 2^64-1 octets: the NOOP is chunk data, nothing is answered.
+    smtpp::server_config tls = base_config();
+    tls.require_tls = true;
+    for (const auto& c : {base_config(), tls}) {
+        const answer a = answer_to(c, hello, "BDAT 1x\r\nQUIT\r\n");
+        CHECK(a.output == bdat_unframed);
+        CHECK(a.events == "closed " + why(errc::syntax_error) + "\n");
+    }
+    const answer in_txn = answer_to(base_config(), envelope, bdat("ab", false) + "BDAT x\r\n");
+    CHECK(in_txn.output == "250 2.0.0 Chunk received\r\n" + bdat_unframed);
+    CHECK(in_txn.events == "body ab\nbdat_chunk size=2\ntransaction_reset 0 " +
+                               why(errc::syntax_error) + "\nclosed " + why(errc::syntax_error) +
+                               "\n");
+}
+
+TEST_CASE("RFC 3030 2, RFC 1870: BDAT 2^64-1 over the size limit is answered 552 at once and "
+          "the session closes; read to its end when bdat_discard_limit is off; without a size "
+          "limit it streams as body",
+          "[adversarial][server][bdat]") {
+    // Larger than limits.bdat_discard_limit: not read at all; the NOOP is never run.
     const answer limited =
         answer_to(base_config(), envelope, "BDAT 18446744073709551615\r\nNOOP\r\n");
-    CHECK(limited.output == "");
-    CHECK(limited.events == "");
+    CHECK(limited.output == "552 5.3.4 Message size exceeds fixed maximum message size\r\n");
+    CHECK(limited.events == "transaction_reset 552 " + why(errc::message_too_large) + "\nclosed " +
+                                why(errc::message_too_large) + "\n");
+
+    // Told to read every refused octet: 552 comes only after 2^64-1 octets; the NOOP is chunk
+    // data, nothing is answered.
+    smtpp::server_config read_all = base_config();
+    read_all.limit.bdat_discard_limit = 0;
+    const answer discarded = answer_to(read_all, envelope, "BDAT 18446744073709551615\r\nNOOP\r\n");
+    CHECK(discarded.output == "");
+    CHECK(discarded.events == "");
 
     smtpp::server_config unlimited = base_config();
     unlimited.limit.message_size = 0;
@@ -278,6 +308,19 @@ TEST_CASE("RFC 3030 2, RFC 1870: BDAT 2^64-1 over the size limit is refused only
         answer_to(unlimited, envelope, "BDAT 18446744073709551615\r\nNOOP\r\nQUIT\r\n");
     CHECK(streamed.output == "");
     CHECK(streamed.events == "body NOOP\\r\\nQUIT\\r\\n\n");
+}
+
+TEST_CASE("limits.bdat_discard_limit: a refused chunk up to the limit is read and the session "
+          "goes on; one octet more is answered at once and closes",
+          "[adversarial][server][bdat]") {
+    smtpp::server_config c = base_config();
+    c.limit.bdat_discard_limit = 8;
+    // Refused for sequence (no MAIL): 8 octets are read, the NOOP after them runs.
+    const answer small = answer_to(c, hello, bdat("12345678", false) + "NOOP\r\n");
+    CHECK(small.output == "503 5.5.1 Need MAIL command\r\n" + ok);
+    const answer large = answer_to(c, hello, bdat("123456789", false) + "NOOP\r\n");
+    CHECK(large.output == "503 5.5.1 Need MAIL command\r\n");
+    CHECK(large.events == "closed " + why(errc::bad_sequence) + "\n");
 }
 
 // ---- a refused BDAT still consumes exactly its chunk (RFC 3030 2) ----
@@ -353,14 +396,14 @@ TEST_CASE("CVE-2017-16943: dot lines inside a BDAT chunk are raw octets, not an 
                       "message_end size=12 rcpt=0/1 chunked\n");
 }
 
-TEST_CASE("CVE-2017-16943: negative and signed BDAT sizes are syntax errors",
+TEST_CASE("CVE-2017-16943: negative and signed BDAT sizes lose the framing: 521, then close",
           "[adversarial][server][bdat][cve]") {
     check_shapes(base_config(), envelope,
                  {
-                     {"BDAT -5\r\nNOOP\r\n", bdat_syntax + ok},
-                     {"BDAT -0 LAST\r\nNOOP\r\n", bdat_syntax + ok},
-                     {"BDAT 5-\r\nNOOP\r\n", bdat_syntax + ok},
-                     {"BDAT -18446744073709551615\r\nNOOP\r\n", bdat_syntax + ok},
+                     {"BDAT -5\r\nNOOP\r\n", bdat_unframed},
+                     {"BDAT -0 LAST\r\nNOOP\r\n", bdat_unframed},
+                     {"BDAT 5-\r\nNOOP\r\n", bdat_unframed},
+                     {"BDAT -18446744073709551615\r\nNOOP\r\n", bdat_unframed},
                  });
 }
 
@@ -405,11 +448,12 @@ TEST_CASE("CVE-2020-28024: a chunk that ends right after a command, or cuts one 
                           "message_end size=12 rcpt=0/1 chunked\n");
     }
     SECTION("the chunk ends inside a line: the rest is a line of its own (bare LF refused)") {
+        // The text body ends in a bare CR, refused as DATA would be (RFC 3030 2).
         const answer a = answer_to(base_config(), envelope, "BDAT 5 LAST\r\nNOOP\r\nNOOP\r\n");
-        CHECK(a.output == "250 2.0.0 Message accepted\r\n500 5.5.2 Bare LF in command line\r\n");
-        CHECK(a.events == "body NOOP\\r\nmessage_end size=5 rcpt=0/1 chunked\n"
-                          "protocol_error 500 " +
-                              why(errc::bare_lf) + "\n");
+        CHECK(a.output == "550 5.6.0 Message contains bare CR, bare LF or NUL\r\n"
+                          "500 5.5.2 Bare LF in command line\r\n");
+        CHECK(a.events == "body NOOP\\r\ntransaction_reset 550 " + why(errc::bare_cr) +
+                              "\nprotocol_error 500 " + why(errc::bare_lf) + "\n");
     }
     SECTION("EOF right after a chunk, and inside one") {
         const answer done = answer_to(base_config(), envelope, bdat("ab", false), true);

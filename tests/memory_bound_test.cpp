@@ -317,8 +317,11 @@ TEST_CASE("RFC 3030 2: BDAT 18446744073709551615 streams megabytes as views, nev
     CHECK(s.heap_bytes() <= 4096);
     CHECK(s.in_transaction());
 
-    // The same chunk refused (message_size limit): still streamed through, nothing kept.
-    smtpp::server_session limited(server_config());
+    // The same chunk refused (message_size limit) by a server told to read every refused
+    // octet (no bdat_discard_limit): still streamed through, nothing kept.
+    smtpp::server_config read_all = server_config();
+    read_all.limit.bdat_discard_limit = 0;
+    smtpp::server_session limited(read_all);
     server_pump quiet{limited};
     quiet.run();
     REQUIRE(limited.receive("EHLO c.example\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<x@y.example>\r\n"

@@ -7,7 +7,7 @@
 //                   tls_active require_tls require_auth plaintext_auth_ok bare_lf_commands
 //                   space_after_colon lenient_bare_line_endings no_esc no_pipelining no_size
 //                   no_8bitmime auth=PLAIN,LOGIN message_size=N recipients=N errors=N
-//                   output_buffer=N command_line=N auth_line=N
+//                   auth_failures=N output_buffer=N command_line=N auth_line=N
 //   C: text         client bytes, CRLF appended;  C~ text  client bytes as written
 //   S: text         expected server output, CRLF appended;  S~ text  as written
 //   E: text         expected event, as rendered by render() below
@@ -140,6 +140,8 @@ inline void apply_option(transcript& t, const std::string& word) {
     } else if (key == "message_size") c.limit.message_size = number();
     else if (key == "recipients") c.limit.recipients = number();
     else if (key == "errors") c.limit.errors_before_disconnect = number();
+    else if (key == "auth_failures")
+        c.limit.auth_failures_before_disconnect = number();
     else if (key == "output_buffer") c.limit.output_buffer = number();
     else if (key == "command_line") c.limit.command_line = number();
     else if (key == "auth_line") c.limit.auth_line = number();

@@ -1,8 +1,9 @@
 #!/bin/bash
 # A person typing into nc: `nc -C` (CRLF line ends, as telnet sends) through a whole
 # transaction with DATA; plain `nc` (bare LF) against --lenient-lf, storing a message with
-# BDAT (DATA needs CRLF.CRLF to end, whatever the leniency); plain nc against the strict
-# default, where a bare LF does not end a command line. Lines are sent one at a time with
+# BDAT (DATA needs CRLF.CRLF to end, whatever the leniency; a BDAT text body must be CRLF
+# text too, so its one line is sent with CRLF and a bare-LF body is refused with 550 5.6.0);
+# plain nc against the strict default, where a bare LF does not end a command line. Lines are sent one at a time with
 # pauses, as typed. Also: 421 to an idle client after --timeout, and to open clients on SIGTERM.
 . "$(dirname "$0")/lib.sh"
 need nc timeout
@@ -20,7 +21,7 @@ typed() { # typed LINE...: one line every 0.1 s, then wait for the server to clo
 }
 
 printf 'Subject: typed\r\n\r\n.a line typed with a leading dot\r\nhello\r\n' >"$T/typed.eml"
-printf 'Hello world\n' >"$T/bdat.eml"
+printf 'Hello world\r\n' >"$T/bdat.eml"
 for kind in $SERVERS; do
     md="$T/$kind-md"
     mkdir -p "$md"
@@ -45,10 +46,13 @@ for kind in $SERVERS; do
     mkdir -p "$lm"
     start_server "$kind" "$kind-lenient" --maildir "$lm" --lenient-lf
     { typed "EHLO me.test" "NOOP" "VRFY someone" "MAIL FROM:<a@client.test>" "RCPT TO:<x@mx.test>" "RSET" \
-        "MAIL FROM:<b@client.test>" "RCPT TO:<y@mx.test>" "BDAT 12 LAST"; printf 'Hello world\n'; sleep 0.2; printf 'QUIT\n'; sleep 0.5; } |
+        "MAIL FROM:<b@client.test>" "RCPT TO:<y@mx.test>" "BDAT 13 LAST"; printf 'Hello world\r\n'; sleep 0.2
+      typed "MAIL FROM:<c@client.test>" "RCPT TO:<z@mx.test>" "BDAT 12 LAST"; printf 'Hello world\n'; sleep 0.2
+      printf 'QUIT\n'; sleep 0.5; } |
         timeout 10 nc -N 127.0.0.1 "$PORT" >"$T/nc3.out"
     got=$(codes "$T/nc3.out")
-    [ "$got" = "220 250 250 252 250 250 250 250 250 250 221" ] || fail "$kind: plain nc --lenient-lf replies: $got: $(cat "$T/nc3.out")"
+    [ "$got" = "220 250 250 252 250 250 250 250 250 250 250 250 550 221" ] ||
+        fail "$kind: plain nc --lenient-lf replies: $got: $(cat "$T/nc3.out")"
     $CHECK "$lm" --count 1 --index 0 --eml "$T/bdat.eml" --from b@client.test --to y@mx.test --chunked yes ||
         fail "$kind: plain nc BDAT message"
     ok "$kind: plain nc with --lenient-lf, BDAT message"

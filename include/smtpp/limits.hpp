@@ -30,6 +30,15 @@ struct limits {
     // leaves the number to the implementation).
     std::size_t errors_before_disconnect = 10;
 
+    // Octets of a refused BDAT chunk the server still reads and drops so that the session can
+    // go on (RFC 3030 2); a refused chunk declared larger is answered at once and the
+    // connection closed. 0 means every refused chunk is read, however large.
+    std::uint64_t bdat_discard_limit = 1024u * 1024u;
+
+    // Refused AUTH exchanges (the caller's 5xx to an auth decision, RFC 4954 6) before the
+    // server answers 421 and closes; 0 means no limit. Not counted in the errors above.
+    std::size_t auth_failures_before_disconnect = 3;
+
     // Unsent output a session buffers before it stops reading input, so a peer that never
     // reads cannot grow the session's memory.
     std::size_t output_buffer = 64u * 1024u;

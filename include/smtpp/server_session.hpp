@@ -230,6 +230,7 @@ private:
     server_event fail_message(const canned& r, errc e);
     server_event ask_message_end() noexcept;
     void fail_chunk(const canned& r, errc e, bool ends_transaction);
+    server_event unless_too_large_to_discard();
 
     // ---- replies ----
     void write(std::uint16_t code, enhanced_status status, std::string_view text);
@@ -247,10 +248,15 @@ private:
     void apply_positive(kind k);
     void apply_negative(kind k, std::uint16_t code);
     void after_message_reply();
+    void count_auth_failure();
     [[nodiscard]] canned default_positive() const noexcept;
 
     // ---- state changes ----
-    void end_transaction() noexcept;
+    void end_transaction(errc why, std::uint16_t code) noexcept;
+    void clear_transaction() noexcept;
+    server_event take_reset() noexcept;
+    server_event reset_or(server_event ev) noexcept;
+    server_event close_unframed(const command_result& r);
     void close(errc reason) noexcept;
     void wipe_sasl() noexcept;
     [[nodiscard]] bool plaintext_auth_allowed() const noexcept;
@@ -274,9 +280,13 @@ private:
     errc close_reason_ = errc::ok;
     canned refusal_{503, {5, 5, 1}, "Service refused, only QUIT is allowed"};
     std::size_t errors_ = 0;
+    std::size_t auth_failures_ = 0;
     bool closed_ = false;
     bool eof_ = false;
-    bool reset_on_close_ = false;
+    // A transaction ended without message_end: transaction_reset is due before anything else.
+    bool reset_due_ = false;
+    errc reset_error_ = errc::ok;
+    std::uint16_t reset_code_ = 0;
     bool tls_ = false;
     bool authed_ = false;
     bool ehlo_ = false; // the pending hello is EHLO/LHLO (not HELO)
@@ -288,7 +298,7 @@ private:
     bool txn_bdat_ = false;
     bool bdat_failed_ = false;
     bool oversize_ = false;
-    bool eight_bit_ = false;
+    body_scanner bdat_body_; // BDAT text: bare CR/LF, NUL, 8-bit, long lines across chunks
     std::size_t accepted_ = 0;
     std::uint64_t body_size_ = 0;
 
@@ -332,6 +342,7 @@ namespace detail {
 
 inline server_session::server_session(const server_config& config) : cfg_(config) {
     out_.set_growth_limit(cfg_.limit.output_buffer);
+    bdat_body_ = body_scanner(cfg_.limit.text_line);
     opts_.address = make_address_options(cfg_.limit, false);
     opts_.lenient_space_after_colon = cfg_.lenient_space_after_colon;
     opts_.size = cfg_.size;
@@ -359,6 +370,7 @@ inline errc server_session::receive(std::string_view bytes) noexcept {
 inline void server_session::receive_eof() noexcept { eof_ = true; }
 
 inline server_event server_session::next_event() {
+    if (reset_due_) return take_reset();
     if (closed_) return closed_event();
     if (decision_ != kind::need_data) return make(kind::awaiting_decision);
     if (phase_ == phase::connecting) return ask(kind::connect);
@@ -376,11 +388,18 @@ inline server_event server_session::next_event() {
 }
 
 inline server_event server_session::closed_event() noexcept {
-    if (reset_on_close_) {
-        reset_on_close_ = false;
-        return make(kind::transaction_reset, close_reason_);
-    }
+    if (reset_due_) return take_reset();
     return make(kind::closed, close_reason_);
+}
+
+inline server_event server_session::take_reset() noexcept {
+    reset_due_ = false;
+    return make(kind::transaction_reset, reset_error_, reset_code_);
+}
+
+// `ev`, unless a transaction just ended: its transaction_reset goes out first.
+inline server_event server_session::reset_or(server_event ev) noexcept {
+    return reset_due_ ? take_reset() : ev;
 }
 
 inline server_event server_session::at_input_end() {
@@ -416,7 +435,7 @@ inline server_event server_session::next_line() {
             return error({500, {5, 5, 6}, "Line too long"}, errc::line_too_long);
         }
         server_event ev = auth ? on_auth_line(f.text) : on_command(f);
-        if (ev.kind != kind::need_data) return ev;
+        if (ev.kind != kind::need_data || reset_due_) return reset_or(ev);
     }
     return next_event(); // BDAT switched to reading its chunk
 }
@@ -427,6 +446,7 @@ inline server_event server_session::on_command(const detail::frame& f) {
     opts_.address.allow_utf8 = txn_utf8_;
     parsed_ = parse_command(f.text, opts_);
     const command& c = parsed_.cmd;
+    if (c.kind == verb::bdat && !parsed_.ok()) return close_unframed(parsed_);
     if (phase_ == phase::refused && !(c.kind == verb::quit && parsed_.ok())) {
         return refuse(c, refusal_, errc::bad_sequence);
     }
@@ -446,7 +466,7 @@ inline server_event server_session::refuse(const command& c, const canned& r, er
     if (c.kind != verb::bdat || !parsed_.ok()) return error(r, e);
     start_chunk(c);
     fail_chunk(r, e, false);
-    return none();
+    return unless_too_large_to_discard();
 }
 
 inline std::size_t server_session::line_limit(verb v) const noexcept {
@@ -560,7 +580,23 @@ inline server_event server_session::on_bdat(const command& c) {
     } else {
         txn_bdat_ = true;
     }
-    return none();
+    return unless_too_large_to_discard();
+}
+
+// RFC 3030 2 has a refused chunk read to its end before the reply; a peer could then hold the
+// connection for as long as it likes to send. A refused chunk declared larger than
+// limits.bdat_discard_limit is not read: its reply goes out at once and the session closes.
+inline server_event server_session::unless_too_large_to_discard() {
+    const std::uint64_t max = cfg_.limit.bdat_discard_limit;
+    if (!chunk_discard_ || max == 0 || chunk_size_ <= max) return none();
+    mode_ = mode::command;
+    chunk_discard_ = false;
+    if (chunk_reply_) {
+        write(chunk_error_.code, chunk_error_.status, chunk_error_.text);
+        end_transaction(chunk_errc_, chunk_error_.code);
+    }
+    close(chunk_errc_);
+    return closed_event();
 }
 
 inline void server_session::fail_chunk(const canned& r, errc e, bool ends_transaction) {
@@ -572,10 +608,24 @@ inline void server_session::fail_chunk(const canned& r, errc e, bool ends_transa
 }
 
 inline server_event server_session::on_rset() {
-    const bool had = txn_;
-    end_transaction();
+    end_transaction(errc::ok, 250);
     write(250, {2, 0, 0}, "OK");
-    return had ? make(kind::transaction_reset, errc::ok, 250) : none();
+    return reset_or(none());
+}
+
+// RFC 3030 2: the chunk octets that follow a BDAT whose size cannot be read would be run as
+// commands. There is no safe way on: answer and close (Postfix: 521 5.5.4). A size beyond
+// 2^64-1 is well-formed but too large for any limit: 552 5.3.4.
+inline server_event server_session::close_unframed(const command_result& r) {
+    if (r.error == errc::number_overflow) {
+        write(552, {5, 3, 4},
+              "Message size exceeds fixed maximum message size, closing connection");
+        close(errc::message_too_large);
+    } else {
+        write(521, {5, 5, 4}, "Syntax: BDAT size [LAST], closing connection");
+        close(r.error);
+    }
+    return reset_or(closed_event());
 }
 
 inline server_event server_session::on_quit() {
@@ -586,6 +636,12 @@ inline server_event server_session::on_quit() {
 
 inline server_event server_session::on_starttls() {
     if (tls_) return error({503, {5, 5, 1}, "TLS already active"}, errc::bad_sequence);
+    // RFC 3207 4.2 forgets everything from before TLS; a transaction opened in plaintext
+    // (by an attacker in the path, say) must not be carried across, not even in part.
+    if (txn_) {
+        return error({503, {5, 5, 1}, "STARTTLS not allowed in a mail transaction"},
+                     errc::bad_sequence);
+    }
     // RFC 3207 4 has one answer for "no TLS here": 454, which leaves the client to decide
     // whether to go on in the clear (conformance row S-3207-4-a).
     if (!cfg_.starttls) {
@@ -759,7 +815,7 @@ inline server_event server_session::next_bdat() {
         if (chunk_discard_) continue;
         server_event ev = make(kind::body_chunk);
         ev.data = in.substr(0, n);
-        for (const char c : ev.data) eight_bit_ = eight_bit_ || static_cast<unsigned char>(c) >= 0x80;
+        bdat_body_.scan(ev.data);
         return ev;
     }
 }
@@ -768,22 +824,27 @@ inline server_event server_session::chunk_end() {
     mode_ = mode::command;
     if (chunk_discard_) {
         chunk_discard_ = false;
-        const bool resets = chunk_resets_;
-        if (resets) end_transaction();
-        if (!chunk_reply_) return make(kind::transaction_reset);
-        if (chunk_errc_ == errc::message_too_large) {
+        if (!chunk_reply_) { // LMTP BDAT LAST without recipients: no reply is due (RFC 2033 4.3)
+            end_transaction(errc::ok, 0);
+            return reset_or(none());
+        }
+        if (chunk_resets_) {
             write(chunk_error_.code, chunk_error_.status, chunk_error_.text);
-            return make(kind::transaction_reset, chunk_errc_, chunk_error_.code);
+            end_transaction(chunk_errc_, chunk_error_.code);
+            return reset_or(none());
         }
         if (txn_) bdat_failed_ = true;
         return error(chunk_error_, chunk_errc_);
     }
     body_size_ += chunk_size_;
     if (chunk_last_) {
-        message_ = data_findings{};
+        bdat_body_.finish();
+        message_ = bdat_body_.findings();
         message_size_ = body_size_;
-        message_.eight_bit = eight_bit_;
-        return message_complete(true, false);
+        // RFC 3030 2: only BODY=BINARYMIME may carry octets that are not CRLF-canonical text.
+        if (txn_binary_)
+            message_.bare_cr = message_.bare_lf = message_.nul = message_.long_line = false;
+        return message_complete(true, message_.bare_cr || message_.bare_lf || message_.nul);
     }
     server_event ev = ask(kind::bdat_chunk);
     ev.size = chunk_size_;
@@ -820,8 +881,8 @@ inline server_event server_session::ask_message_end() noexcept {
 inline server_event server_session::fail_message(const canned& r, errc e) {
     const std::size_t n = cfg_.lmtp ? accepted_ : 1;
     for (std::size_t i = 0; i < n; ++i) write(r.code, r.status, r.text);
-    end_transaction();
-    return make(kind::transaction_reset, e, r.code);
+    end_transaction(e, r.code);
+    return take_reset();
 }
 
 // ---- replies ----
@@ -993,7 +1054,7 @@ inline void server_session::apply_positive(kind k) {
     switch (k) {
     case kind::connect: phase_ = phase::fresh; return;
     case kind::hello:
-        end_transaction();
+        end_transaction(errc::ok, 250); // RFC 5321 4.1.4: an accepted EHLO acts as RSET
         phase_ = phase::greeted;
         return;
     case kind::mail:
@@ -1034,15 +1095,26 @@ inline void server_session::apply_negative(kind k, std::uint16_t code) {
     case kind::auth:
         mode_ = mode::command;
         wipe_sasl();
+        if (code / 100 == 5) count_auth_failure();
         return;
     default: return;
     }
 }
 
+// Each permanent refusal of an AUTH exchange counts, whatever the caller's reason; at
+// limits.auth_failures_before_disconnect the session closes (a password guesser gets a few
+// tries per connection, not millions). Temporary refusals (454) do not count.
+inline void server_session::count_auth_failure() {
+    const std::size_t max = cfg_.limit.auth_failures_before_disconnect;
+    if (max == 0 || ++auth_failures_ < max) return;
+    write(421, {4, 7, 0}, "Too many authentication failures, closing connection");
+    close(errc::auth_failed);
+}
+
 inline void server_session::after_message_reply() {
     if (++replies_sent_ < replies_due_) return;
     replies_sent_ = replies_due_ = 0;
-    end_transaction();
+    clear_transaction(); // message_end ended it: no transaction_reset
 }
 
 inline errc server_session::challenge(std::string_view raw) {
@@ -1060,7 +1132,7 @@ inline errc server_session::challenge(std::string_view raw) {
 inline errc server_session::tls_established(bool acceptable) {
     if (closed_ || mode_ != mode::tls_wait) return errc::invalid_state;
     tls_ = true;
-    end_transaction();
+    end_transaction(errc::ok, 0); // RFC 3207 4.2 (STARTTLS is refused inside one anyway)
     mode_ = mode::command;
     phase_ = phase::fresh;
     authed_ = false;
@@ -1077,15 +1149,26 @@ inline void server_session::shutdown() {
     close(errc::service_closing);
 }
 
-inline void server_session::end_transaction() noexcept {
-    txn_ = txn_binary_ = txn_utf8_ = txn_bdat_ = bdat_failed_ = oversize_ = eight_bit_ = false;
+// Every way a transaction ends, but message_end, goes through here: the caller learns of it
+// by a transaction_reset, the next event handed out, and drops what it buffered.
+inline void server_session::end_transaction(errc why, std::uint16_t code) noexcept {
+    if (txn_ && !reset_due_) {
+        reset_due_ = true;
+        reset_error_ = why;
+        reset_code_ = code;
+    }
+    clear_transaction();
+}
+
+inline void server_session::clear_transaction() noexcept {
+    txn_ = txn_binary_ = txn_utf8_ = txn_bdat_ = bdat_failed_ = oversize_ = false;
+    bdat_body_.reset();
     accepted_ = 0;
     body_size_ = 0;
 }
 
 inline void server_session::close(errc reason) noexcept {
-    reset_on_close_ = txn_;
-    end_transaction();
+    end_transaction(reason, 0);
     closed_ = true;
     close_reason_ = reason;
     decision_ = kind::need_data;

@@ -16,11 +16,18 @@
 //    from right after some "DATA" line, ending at the first CRLF "." CRLF (never LF.LF, CR.CR,
 //    ...), later in the input than the previous message; a BDAT message_end's body is the
 //    concatenation of the payloads of BDAT commands found in the input, in order; sizes and the
-//    8-bit / bare-line-ending flags match the body;
+//    8-bit / bare-line-ending flags match the body; a text body (DATA, or BDAT without
+//    BODY=BINARYMIME) holds no bare CR, bare LF or NUL unless the leniency is on;
+//  - a stored message holds exactly the chunks of its own transaction: the driver buffers
+//    body_chunk events as the documentation tells an embedder to, dropping them only on
+//    transaction_reset and after the final message_end, so any end of a transaction the
+//    session does not report shows up as a body (and size) that does not match;
 //  - API misuse is refused without effect: receive() while bytes are unread -> invalid_state;
 //    accept() with no decision pending -> invalid_state; receive() after closed ->
 //    connection_closed;
-//  - heap_bytes() stays within a bound set by the limits, never growing with the input.
+//  - heap_bytes() stays within a bound set by the limits, never growing with the input;
+//  - after limits.auth_failures_before_disconnect refused (5xx) AUTH exchanges no AUTH
+//    decision is asked again: the session has closed.
 #include <smtpp/server_session.hpp>
 
 #include "fuzz_support.hpp"
@@ -342,10 +349,16 @@ private:
             FUZZ_CHECK(ev.reply_code == 0 || (ev.reply_code >= 400 && ev.reply_code <= 559));
             return true;
         case k::mail:
-            body_.clear();
+            mail_binary_ = ev.cmd->body == body_type::binary_mime;
+            break;
+        case k::auth:
+            FUZZ_CHECK(cfg_.limit.auth_failures_before_disconnect == 0 ||
+                       auth_refused_ < cfg_.limit.auth_failures_before_disconnect);
             break;
         case k::message_end:
             check_message(ev);
+            if (ev.recipient_index + 1 >= ev.recipient_count)
+                body_.clear(); // the transaction ended
             break;
         default:
             break;
@@ -377,6 +390,8 @@ private:
             const enhanced_status status{static_cast<std::uint8_t>(code / 100), 7, 1};
             e = session_.reject(code, (how & 1u) ? status : enhanced_status{}, "Refused by the fuzz policy");
             if (e == errc::invalid_argument) e = session_.accept();
+            else if (kind == k::auth && code >= 500)
+                ++auth_refused_;
         } else if (how < 232) {
             std::uint16_t code = 250;
             if (kind == k::connect || kind == k::starttls) code = 220;
@@ -420,6 +435,12 @@ private:
             }
             FUZZ_CHECK(matched);
         } else {
+            if (mail_binary_) {
+                FUZZ_CHECK(!ev.bare_line_ending);
+            } else {
+                if (!cfg_.lenient_bare_line_endings) FUZZ_CHECK(!has_bare_ending_or_nul(body_));
+                FUZZ_CHECK(ev.bare_line_ending == has_bare_ending_or_nul(body_));
+            }
             std::size_t end = 0;
             const bool matched = reference_bdat(input_, min_start_, body_, cfg_.lenient_bare_lf_commands, end);
             if (!matched) {
@@ -440,6 +461,8 @@ private:
     std::size_t delivered_ = 0;
     bool eof_ = false;
     bool deferred_ = false;
+    bool mail_binary_ = false; // the transaction's MAIL had BODY=BINARYMIME
+    std::size_t auth_refused_ = 0;
     server_event_kind deferred_kind_ = server_event_kind::need_data;
     std::string body_;
     std::string wire_;
