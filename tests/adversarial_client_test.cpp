@@ -277,6 +277,8 @@ TEST_CASE("RFC 5321 4.2: wrong reply codes are fatal; nothing more is sent",
         std::string text;
         errc error;
     };
+    // Mixed codes are an error only when read strictly (client_config::lenient_mixed_reply_codes
+    // off); by default the last line decides (client_hostile_server_test.cpp).
     const bad_reply cases[] = {
         {"250-a\r\n251 b\r\n", errc::reply_code_mismatch},
         {"250-a\r\n550 b\r\n", errc::reply_code_mismatch},
@@ -300,7 +302,9 @@ TEST_CASE("RFC 5321 4.2: wrong reply codes are fatal; nothing more is sent",
     for (const bad_reply& c : cases) {
         const std::string& reply = c.text;
         INFO("reply to EHLO: " << smtpp_test::escape(reply));
-        const client_run r = run_every_way(plain_config(), "220 mx\r\n" + reply + "250 ok\r\n");
+        client_config strict = plain_config();
+        strict.lenient_mixed_reply_codes = false;
+        const client_run r = run_every_way(strict, "220 mx\r\n" + reply + "250 ok\r\n");
         INFO("log:\n" << r.log << "wire:\n" << smtpp_test::escape(r.wire));
         CHECK(r.log == "greeting 220\nclosed [" + why(c.error) + "]\n");
         CHECK(r.wire == "EHLO client.example\r\n");
@@ -327,16 +331,19 @@ TEST_CASE("RFC 5321 4.2: code-only lines end a reply; a second digit above 5 is 
 TEST_CASE("S-5321-4.5.3.1.5-a: an over-long reply line is fatal as soon as it is proven, even "
           "without CRLF; a 334 may be as long as an AUTH line",
           "[adversarial][client]") {
-    const client_run exact = run_every_way(plain_config(), "220 " + std::string(506, 'x') + "\r\n");
+    // At the RFC's 512 (client_config::reply_line_limit reads 2048 by default).
+    client_config rfc_limit = plain_config();
+    rfc_limit.reply_line_limit = 512;
+    const client_run exact = run_every_way(rfc_limit, "220 " + std::string(506, 'x') + "\r\n");
     INFO("log:\n" << exact.log << "wire:\n" << smtpp_test::escape(exact.wire));
     CHECK(exact.log == "greeting 220\n");
-    const client_run over = run_every_way(plain_config(), "220 " + std::string(507, 'x') + "\r\n");
+    const client_run over = run_every_way(rfc_limit, "220 " + std::string(507, 'x') + "\r\n");
     INFO("log:\n" << over.log << "wire:\n" << smtpp_test::escape(over.wire));
     CHECK(over.log == "closed [" + why(errc::reply_line_too_long) + "]\n");
     CHECK(over.wire == "");
 
     // The line is never finished: the error comes once 512 octets without CRLF are in.
-    client_harness h(plain_config());
+    client_harness h(rfc_limit);
     h.pump();
     h.feed("220 ");
     for (int i = 0; i < 507; ++i) h.feed("y");
@@ -350,6 +357,7 @@ TEST_CASE("S-5321-4.5.3.1.5-a: an over-long reply line is fatal as soon as it is
     // A 334 challenge of 12000 characters is within the AUTH line limit (RFC 4954 4).
     client_config c = plain_config();
     c.auth_mechanisms = {"X-TOKEN"};
+    c.auth_requires_tls = false; // a bearer token in the clear: only for this test
     client_harness a(c);
     a.pump();
     a.feed("220 mx\r\n250-mx\r\n250 AUTH X-TOKEN\r\n334 " + std::string(12000, 'A') + "\r\n");
@@ -382,7 +390,11 @@ TEST_CASE("client: an extra reply during a pipelined group never lets the body o
     INFO("log:\n" << r.log << "wire:\n" << smtpp_test::escape(r.wire));
     CHECK(r.log.find("send_body") == std::string::npos);
     CHECK(r.wire.find("hello") == std::string::npos);
-    CHECK(r.log.find("message_result 0 permanent 250") != std::string::npos);
+    // The 250 meant for DATA answers nothing: the message fails as temporary (retried, never
+    // lost) and the session ends (RFC 5321 4.2.1, 4.3.2).
+    CHECK(r.log.find("message_result 0 temporary 250 [" + why(errc::unexpected_reply) + "]") !=
+          std::string::npos);
+    CHECK(r.log.find("closed") != std::string::npos);
 }
 
 TEST_CASE("client: an unsolicited reply while idle is fatal, never matched to a later "

@@ -219,17 +219,20 @@ TEST_CASE("S-5321-3.3-c: no content after a DATA failure, then RSET", "[client]"
     CHECK(h.log.find("message_result 0 permanent 554") != std::string::npos);
 }
 
-TEST_CASE("S-5321-3.3-c: a 250 to DATA is a failure with unexpected_reply, never a success",
+TEST_CASE("S-5321-3.3-c, RFC 5321 4.3.2: a 250 to DATA answers nothing: the message fails as "
+          "temporary with unexpected_reply and the session ends",
           "[client]") {
     harness h(basic_config());
     h.feed("220 mx\r\n");
     h.feed(ehlo_pipelining);
     const std::size_t before = h.wire.size();
-    h.feed("250 ok\r\n250 ok\r\n250 2.0.0 ok\r\n"); // the third answers DATA
-    CHECK(h.wire.substr(before) == "RSET\r\n");
+    h.feed("250 ok\r\n250 ok\r\n250 2.0.0 ok\r\n550 never read\r\n"); // the third answers DATA
+    CHECK(h.wire.substr(before) == "QUIT\r\n");
     CHECK(h.log.find("send_body") == std::string::npos);
-    CHECK(h.log.find("message_result 0 permanent 250 [reply that no command outstanding "
+    CHECK(h.log.find("message_result 0 temporary 250 [reply that no command outstanding "
                      "expects]") != std::string::npos);
+    CHECK(h.session.is_closed());
+    CHECK(h.log.find("550") == std::string::npos);
 }
 
 TEST_CASE("S-2920-3.1-d: a multiline reply to RCPT is one reply", "[client][pipelining]") {
@@ -295,23 +298,46 @@ TEST_CASE("S-5321-4.2-f: first digit outside 2-5 is a fatal protocol error", "[c
     }
 }
 
-TEST_CASE("S-5321-4.2.1-a: different codes in one multiline reply is a protocol error",
+TEST_CASE("S-5321-4.2.1-a: different codes in one multiline reply is a protocol error (strict "
+          "reading)",
           "[client]") {
-    harness h(basic_config());
+    smtpp::client_config c = basic_config();
+    c.lenient_mixed_reply_codes = false;
+    harness h(c);
     h.feed("220-a\r\n221 b\r\n");
     CHECK(h.session.is_closed());
     CHECK(h.log == "closed [reply lines carry different codes]\n");
 }
 
-TEST_CASE("S-5321-4.5.3.1.5-a: a 512-octet reply line is parsed; a longer one is fatal",
+TEST_CASE("RFC 5321 4.2.1: by default a multiline reply with mixed codes is judged by its last "
+          "line (a permanent refusal stays permanent)",
           "[client]") {
+    harness h(basic_config());
+    h.feed("220 mx\r\n");
+    h.feed(ehlo_pipelining);
+    h.feed("250 ok\r\n250-2.1.5 ok\r\n550-5.1.1 no such user\r\n550 5.1.1 really\r\n");
+    CHECK(h.log.find("recipient_result 0 permanent 550") != std::string::npos);
+    CHECK_FALSE(h.session.is_closed());
+    // The first line's code does not decide: 550 then 250 is a success.
+    harness g(basic_config());
+    g.feed("220 mx\r\n");
+    g.feed(ehlo_pipelining);
+    g.feed("250 ok\r\n550-odd first line\r\n250 2.1.5 ok\r\n");
+    CHECK(g.log.find("recipient_result 0 success 250") != std::string::npos);
+}
+
+TEST_CASE("S-5321-4.5.3.1.5-a: a 512-octet reply line is parsed; a longer one is fatal "
+          "(reply_line_limit at the RFC's 512; 2048 by default)",
+          "[client]") {
+    smtpp::client_config c = basic_config();
+    c.reply_line_limit = 512;
     {
-        harness h(basic_config());
+        harness h(c);
         h.feed("220 " + std::string(506, 'x') + "\r\n");
         CHECK(h.log == "greeting 220\n");
     }
     {
-        harness h(basic_config());
+        harness h(c);
         h.feed("220 " + std::string(507, 'x') + "\r\n");
         CHECK(h.log == "closed [reply line too long]\n");
     }
@@ -1414,7 +1440,7 @@ TEST_CASE("S-4954-4-k: a 334 challenge as long as an AUTH line is accepted", "[c
     // Other replies keep the ordinary limit.
     CHECK(h.session.auth_cancel() == errc::ok);
     h.feed("501 cancelled\r\n");
-    h.feed("221 " + std::string(600, 'x') + "\r\n");
+    h.feed("221 " + std::string(2100, 'x') + "\r\n"); // client_config::reply_line_limit 2048
     CHECK(h.session.is_closed());
     CHECK(h.log.find("closed [reply line too long]") != std::string::npos);
 }

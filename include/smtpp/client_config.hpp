@@ -62,8 +62,22 @@ struct client_config {
     // any other name is driven by the caller through auth_challenge events.
     std::vector<std::string> auth_mechanisms;
     client_credentials credentials;
-    // Refuse to send a password (PLAIN, LOGIN) over a connection that is not TLS-protected.
+    // Refuse to authenticate over a connection that is not TLS-protected with any mechanism
+    // that sends a credential: PLAIN and LOGIN, and every caller-driven one (XOAUTH2 and
+    // OAUTHBEARER send bearer tokens, RFC 7628 3.2; RFC 4954 4). Only EXTERNAL and ANONYMOUS
+    // are exempt. The session then sends QUIT and reports tls_required.
     bool auth_requires_tls = true;
+    // 334 challenges answered in one AUTH exchange; at the next one the client cancels ("*").
+    std::size_t max_auth_challenges = 10;
+
+    // Reading replies: liberal where it is safe. Servers' reply lines can be longer than the
+    // 512 octets RFC 5321 4.5.3.1.5 asks them to keep to (a long 550 text); Postfix's client
+    // reads 2048. A line beyond this limit ends the session.
+    std::size_t reply_line_limit = 2048;
+    // A multi-line reply whose lines carry different codes (RFC 5321 4.2.1 forbids it) is
+    // judged by its last line instead of ending the session, so a permanent 5yz with a
+    // broken continuation is still permanent, not retried forever.
+    bool lenient_mixed_reply_codes = true;
 
     // Bare CR or LF in message bodies: converted to CRLF (default), or refused with bare_cr /
     // bare_lf by send_body() (RFC 5321 2.3.8).

@@ -103,6 +103,45 @@ private:
     std::size_t head_ = 0;
 };
 
+// Which positive replies answer each command (RFC 5321 4.3.2, read by the first digit as
+// RFC 5321 4.2 requires for codes it does not list): a 2yz completes every command but DATA,
+// which a 3yz (354) lets go on; AUTH also goes on with a 3yz (334). A 4yz or 5yz is a failure
+// the command's handler judges. A positive reply of the other kind (a 3yz after the final
+// dot, a 2yz to DATA) answers nothing: the reply stream no longer matches the commands, so
+// the session ends and nothing outstanding counts as done.
+struct reply_rule {
+    client_command command;
+    bool completes_on_2yz;
+    bool continues_on_3yz;
+};
+
+inline constexpr reply_rule reply_rules[] = {
+    {client_command::greeting, true, false},    {client_command::ehlo, true, false},
+    {client_command::helo, true, false},        {client_command::starttls, true, false},
+    {client_command::auth, true, true},         {client_command::auth_step, true, true},
+    {client_command::mail, true, false},        {client_command::rcpt, true, false},
+    {client_command::data, false, true},        {client_command::bdat, true, false},
+    {client_command::end_of_data, true, false}, {client_command::rset, true, false},
+    {client_command::quit, true, false},
+};
+
+// True when `code` answers `command` at all. RSET must succeed: after a failed RSET the
+// server's state is unknown, so it is not a failure to go on from.
+[[nodiscard]] constexpr bool answers(client_command command, int code) noexcept {
+    for (const reply_rule& rule : reply_rules) {
+        if (rule.command != command) continue;
+        switch (code / 100) {
+        case 2:
+            return rule.completes_on_2yz;
+        case 3:
+            return rule.continues_on_3yz;
+        default:
+            return command != client_command::rset;
+        }
+    }
+    return false;
+}
+
 // RFC 5321 4.5.3.2 default timeouts for what the client is waiting for.
 [[nodiscard]] constexpr std::chrono::seconds default_timeout(client_command waiting_for) noexcept {
     switch (waiting_for) {
@@ -122,6 +161,13 @@ private:
     if (code >= 500) return outcome::permanent;
     if (code >= 400) return outcome::temporary;
     return outcome::success;
+}
+
+// Every SASL mechanism sends something an eavesdropper must not see (a password, a bearer
+// token, a hash to attack offline), except EXTERNAL (the credential is the TLS client
+// certificate or the connection itself, RFC 4422 A) and ANONYMOUS (RFC 4505).
+[[nodiscard]] constexpr bool carries_credentials(std::string_view mechanism) noexcept {
+    return !iequals(mechanism, "EXTERNAL") && !iequals(mechanism, "ANONYMOUS");
 }
 
 [[nodiscard]] constexpr bool has_control(std::string_view s) noexcept {
@@ -428,6 +474,8 @@ private:
     // AUTH line (12288 octets suggested).
     [[nodiscard]] reply_reader_options reader_options() const noexcept {
         reply_reader_options options = make_reply_reader_options(config_.limit);
+        options.line_limit = config_.reply_line_limit;
+        options.lenient_mixed_codes = config_.lenient_mixed_reply_codes;
         const bool auth = !expected_.empty() && (expected_.front().command == command::auth ||
                                                  expected_.front().command == command::auth_step);
         if (auth && config_.limit.auth_line > options.line_limit)
@@ -461,6 +509,7 @@ private:
             close_with(errc::service_closing, true);
             return;
         }
+        if (!detail::answers(expected_.front().command, code)) return protocol_failure();
         dispatch(expected_.pop());
     }
 
@@ -490,8 +539,20 @@ private:
         case command::rset:
             return finish_transaction();
         case command::quit:
-            return close_with(errc::ok, true);
+            // A refused QUIT is reported, not taken as a clean end (421 may answer anything,
+            // RFC 5321 3.8).
+            return close_with(
+                reply_code() / 100 == 2 || reply_code() == 421 ? errc::ok : errc::unexpected_reply,
+                true);
         }
+    }
+
+    // A reply that answers nothing outstanding: every later reply would be matched to the wrong
+    // command. Whatever is outstanding fails as temporary (retried, never lost), QUIT is
+    // queued as a courtesy and the session closes without reading another reply.
+    void protocol_failure() {
+        close_with(errc::unexpected_reply, true);
+        output_.append("QUIT\r\n");
     }
 
     void on_eof() {
@@ -511,7 +572,7 @@ private:
     // ---- connection setup ----
 
     void on_greeting() {
-        if (reply_code() == 220) {
+        if (reply_code() / 100 == 2) {
             events_.push(reply_event(client_event_kind::greeting));
             stage_hello();
             return;
@@ -533,7 +594,7 @@ private:
             copy.code = code;
             copy.raw = std::string_view(ehlo_text_.data(), ehlo_text_.size());
             copy.line_count = reply_.lines;
-            (void)parse_ehlo_reply(copy, caps_); // a 2yz other than 250 offers nothing
+            (void)parse_ehlo_reply(copy, caps_);
             return next_setup_step();
         }
         // RFC 5321 3.2 fallback; HELO takes a Domain only, so an address-literal name cannot.
@@ -579,7 +640,7 @@ private:
     }
 
     void on_starttls() {
-        if (reply_code() == 220) {
+        if (reply_code() / 100 == 2) {
             events_.push(reply_event(client_event_kind::start_tls));
             // RFC 3207 4.2: whatever followed the 220 in plaintext is an attacker's, not a reply.
             // The reply buffer itself is kept until tls_established() (the event views it).
@@ -597,10 +658,12 @@ private:
 
     void start_auth() {
         if (!pick_mechanism()) return fail_setup_without_reply(errc::extension_not_offered);
-        if (mechanism_ != auth_kind::caller && config_.auth_requires_tls && !secure_) {
-            return fail_setup_without_reply(errc::tls_required);
+        const std::string& mechanism = config_.auth_mechanisms[mechanism_index_];
+        if (config_.auth_requires_tls && !secure_ && detail::carries_credentials(mechanism)) {
+            return fail_setup_without_reply(errc::tls_required); // RFC 4954 4, RFC 7628 3.2
         }
         auth_steps_ = 0;
+        challenges_ = 0;
         const std::string& name = config_.auth_mechanisms[mechanism_index_];
         if (mechanism_ == auth_kind::plain) {
             scratch_.clear();
@@ -638,12 +701,15 @@ private:
 
     void on_auth() {
         const int code = reply_code();
-        if (code == 235) {
+        if (code / 100 == 2) {
             authenticated_ = true;
             events_.push(reply_event(client_event_kind::authenticated));
             return become_ready();
         }
-        if (code != 334) return fail_setup(errc::auth_failed);
+        if (code / 100 != 3) return fail_setup(errc::auth_failed);
+        // A server that never ends the exchange must not keep the client answering forever.
+        if (++challenges_ > config_.max_auth_challenges)
+            return stage_line(command::auth_step, 0, "*");
         const std::string_view text = reply_.text;
         challenge_.resize(base64_decoded_size_max(text.size()) + 1);
         if (base64_decode(text, challenge_.data(), challenge_.size(), challenge_view_) !=
@@ -663,18 +729,36 @@ private:
     }
 
     void answer_builtin() {
-        const client_credentials& c = config_.credentials;
         const std::size_t step = auth_steps_++;
         scratch_.clear();
+        const std::string* login = mechanism_ == auth_kind::login ? login_answer(step) : nullptr;
         if (mechanism_ == auth_kind::plain && step == 0) {
             if (append_plain_response(scratch_) != errc::ok) scratch_.assign("*");
-        } else if (mechanism_ == auth_kind::login && step < 2) {
-            base64_encode_append(
-                step == 0 ? std::string_view(c.username) : std::string_view(c.password), scratch_);
+        } else if (login != nullptr) {
+            base64_encode_append(*login, scratch_);
         } else {
             scratch_.assign("*");
         }
         stage_line(command::auth_step, 0, scratch_);
+    }
+
+    // LOGIN answers the prompt it is given ("Username:" / "Password:", in the spellings
+    // servers use), so a server cannot have the password sent where it asked for the user
+    // name. A prompt it does not recognise is answered by position (user name first), as
+    // every LOGIN client does; nothing after the second step.
+    [[nodiscard]] const std::string* login_answer(std::size_t step) const noexcept {
+        const client_credentials& c = config_.credentials;
+        switch (sasl_login_classify(reply_.text)) {
+        case sasl_login_prompt::username:
+            return &c.username;
+        case sasl_login_prompt::password:
+            return &c.password;
+        case sasl_login_prompt::unknown:
+            break;
+        }
+        if (step == 0) return &c.username;
+        if (step == 1) return &c.password;
+        return nullptr;
     }
 
     // ---- transactions ----
@@ -747,6 +831,7 @@ private:
         result_reported_ = false;
         body_ended_ = false;
         body_blocked_ = false;
+        last_chunk_waits_ = false;
         encoder_.reset();
         lmtp_final_ = false;
         worst_recipient_outcome_ = outcome::permanent;
@@ -854,8 +939,9 @@ private:
     }
 
     void on_data() {
-        if (reply_code() == 354 && !accepted_.empty() && mail_ok_) return start_body();
-        if (reply_code() == 354) {
+        const bool go_ahead = reply_code() / 100 == 3;
+        if (go_ahead && !accepted_.empty() && mail_ok_) return start_body();
+        if (go_ahead) {
             // RFC 2920 3.1: 354 with no recipient accepted; an empty message, then RSET.
             output_.append(".\r\n");
             expected_.push({command::end_of_data, 0});
@@ -871,8 +957,15 @@ private:
     }
 
     void on_bdat() {
-        if (reply_code() / 100 == 2) return;
+        if (reply_code() / 100 == 2) {
+            if (last_chunk_waits_ && expected_.empty()) {
+                last_chunk_waits_ = false;
+                (void)send_chunk(last_chunk_, true);
+            }
+            return;
+        }
         // RFC 3030 2: no more BDAT after a failed chunk; RSET once the replies are in.
+        last_chunk_waits_ = false;
         report_failure(errc::ok, true);
         phase_ = phase::finishing;
         maybe_finish_envelope();
@@ -897,12 +990,6 @@ private:
                                         : simple_event(client_event_kind::message_result);
         event.error = error;
         if (!with_reply) event.result = worst_recipient_outcome_;
-        if (event.result == outcome::success) {
-            // A positive reply where the command needed another (250 to DATA, 3xx to BDAT):
-            // the message failed, and the error says why next to that 2xx/3xx code.
-            event.result = outcome::permanent;
-            if (event.error == errc::ok) event.error = errc::unexpected_reply;
-        }
         events_.push(event);
     }
 
@@ -930,9 +1017,16 @@ private:
         for (std::uint32_t index : accepted_) expected_.push({command::end_of_data, index});
     }
 
-    // BDAT: one chunk per piece (RFC 3030 2: exact octet counts, no dot-stuffing).
+    // BDAT: one chunk per piece (RFC 3030 2: exact octet counts, no dot-stuffing). Without
+    // PIPELINING each BDAT waits for the reply to the one before (RFC 3030 2, 4.2), the last
+    // one too: it is held (at most a CRLF) until that reply is in.
     [[nodiscard]] errc send_chunk(std::string_view bytes, bool last) {
         if (bytes.empty() && !last) return errc::ok;
+        if (last && !pipelining() && !expected_.empty()) {
+            last_chunk_.assign(bytes.data(), bytes.size());
+            last_chunk_waits_ = true;
+            return errc::ok;
+        }
         append_bdat_header(bytes.size(), last);
         output_.append(bytes);
         if (last) {
@@ -1049,7 +1143,7 @@ private:
     // Closes the session. Outstanding recipients and messages fail as temporary
     // (RFC 5321 3.8: as if 451; RFC 2033 5 for LMTP), then `closed` carries the cause.
     void close_with(errc cause, bool with_reply = false) {
-        fail_outstanding(with_reply);
+        fail_outstanding(cause == errc::ok ? errc::connection_closed : cause, with_reply);
         closed_event_ = with_reply ? reply_event(client_event_kind::closed)
                                    : simple_event(client_event_kind::closed);
         closed_event_.error = cause;
@@ -1060,39 +1154,42 @@ private:
         phase_ = phase::finishing;
     }
 
-    void fail_outstanding(bool with_reply) {
+    // Everything still outstanding fails as temporary, with `cause` as its error: the reply
+    // that ended the session (421, an unexpected one), a malformed reply, EOF.
+    void fail_outstanding(errc cause, bool with_reply) {
         const bool in_transaction =
             phase_ == phase::envelope || phase_ == phase::body || phase_ == phase::finishing;
         while (!expected_.empty()) {
             const detail::expected_reply waiting = expected_.pop();
-            fail_pending(waiting.command, waiting.recipient, with_reply);
+            fail_pending(waiting.command, waiting.recipient, cause, with_reply);
         }
         while (!staged_.empty()) {
             const detail::staged_command waiting = staged_.pop();
-            fail_pending(waiting.command, waiting.recipient, with_reply);
+            fail_pending(waiting.command, waiting.recipient, cause, with_reply);
         }
         // LMTP after the end of data reports per recipient (above); otherwise one result.
         if (in_transaction && !result_reported_ && !lmtp_final_) {
-            push_temporary(client_event_kind::message_result, 0, with_reply);
+            push_temporary(client_event_kind::message_result, 0, cause, with_reply);
         }
         result_reported_ = true;
     }
 
-    void fail_pending(command kind, std::uint32_t recipient, bool with_reply) {
+    void fail_pending(command kind, std::uint32_t recipient, errc cause, bool with_reply) {
         // A refused MAIL already failed the message; its RCPTs have nothing left to report.
         if (kind == command::rcpt && (mail_ok_ || !result_reported_)) {
-            push_temporary(client_event_kind::recipient_result, recipient, with_reply);
+            push_temporary(client_event_kind::recipient_result, recipient, cause, with_reply);
         }
         if (kind == command::end_of_data && lmtp_final_ && !result_reported_) {
-            push_temporary(client_event_kind::message_result, recipient, with_reply);
+            push_temporary(client_event_kind::message_result, recipient, cause, with_reply);
         }
     }
 
-    void push_temporary(client_event_kind kind, std::size_t recipient, bool with_reply) {
+    void push_temporary(client_event_kind kind, std::size_t recipient, errc cause,
+                        bool with_reply) {
         client_event event = with_reply ? reply_event(kind) : simple_event(kind);
         event.recipient = recipient;
         event.result = outcome::temporary;
-        event.error = with_reply ? errc::service_closing : errc::peer_closed_early;
+        event.error = cause;
         events_.push(event);
     }
 
@@ -1143,6 +1240,7 @@ private:
     auth_kind mechanism_ = auth_kind::plain;
     std::size_t mechanism_index_ = 0;
     std::size_t auth_steps_ = 0;
+    std::size_t challenges_ = 0; // 334 replies in this AUTH exchange
 
     body_content content_ = body_content::seven_bit;
     bool use_bdat_ = false;
@@ -1157,6 +1255,8 @@ private:
     data_encoder encoder_{}; // text bodies: CRLF normalisation, dot-stuffing, the checks
     bool body_ended_ = false;
     bool body_blocked_ = false;
+    bool last_chunk_waits_ = false; // lockstep BDAT: the last chunk waits for a reply
+    std::string last_chunk_;        // its octets (at most the closing CRLF)
     bool lmtp_final_ = false; // LMTP: the per-recipient replies after the end of data are due
 };
 

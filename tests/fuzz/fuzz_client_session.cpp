@@ -15,8 +15,11 @@
 //    (reference decoder) to exactly the CRLF-normalised body the caller handed over; BDAT
 //    chunks carry exactly their declared octets and concatenate to that body; bodies appear
 //    in the order they were sent, none missing;
-//  - results are consistent: recipient_result/message_result success only with a 2xx
-//    reply, temporary/permanent with 4xx/5xx (or no reply), views inside reply.raw.
+//  - results are consistent: recipient_result/message_result success only with a 2yz reply
+//    (the class RFC 5321 4.3.2 lets complete RCPT, the final dot and BDAT LAST: never a 3yz),
+//    temporary/permanent with 4xx/5xx (or no reply), views inside reply.raw;
+//  - with auth_requires_tls, no AUTH command leaves before TLS (every configured mechanism
+//    carries a credential).
 #include <smtpp/client_session.hpp>
 
 #include "client_wire_check.hpp"
@@ -78,7 +81,8 @@ constexpr std::string_view fixed_bodies[] = {
 class driver {
 public:
     driver(const client_config& config, std::string_view input, smtpp_fuzz::fuzz_input& choices)
-        : session_(config), input_(input), in_(choices) {}
+        : session_(config), input_(input), in_(choices),
+          requires_tls_for_auth_(config.auth_requires_tls && !config.auth_mechanisms.empty()) {}
 
     void run() {
         transactions_left_ = in_.take_range(0, 3);
@@ -119,6 +123,10 @@ private:
     void consume(std::size_t n) {
         const std::string_view pending = session_.pending_output();
         if (n > pending.size()) n = pending.size();
+        if (requires_tls_for_auth_ && !session_.is_secure()) {
+            const std::string_view sent = pending.substr(0, n);
+            FUZZ_CHECK(sent.find("AUTH ") == std::string_view::npos);
+        }
         wire_.append(pending.data(), n);
         session_.consume_output(n);
     }
@@ -274,7 +282,8 @@ private:
         case k::message_result:
             // Never a success without a positive reply; a 4xx/5xx reply is never a success; a
             // failure next to a positive reply (250 to DATA) says why (findings/client_session-1).
-            if (ev.result == outcome::success) FUZZ_CHECK(ev.reply.code >= 200 && ev.reply.code < 400);
+            if (ev.result == outcome::success)
+                FUZZ_CHECK(ev.reply.code >= 200 && ev.reply.code < 300);
             if (ev.reply.code >= 400) FUZZ_CHECK(ev.result != outcome::success);
             if (ev.result != outcome::success && ev.reply.code >= 200 && ev.reply.code < 400)
                 FUZZ_CHECK(ev.error != errc::ok);
@@ -316,6 +325,7 @@ private:
     std::deque<std::string> bodies_;
     std::string wire_;
     bool verbose_ = std::getenv("SMTPP_FUZZ_VERBOSE") != nullptr;
+    bool requires_tls_for_auth_ = false;
 };
 
 } // namespace
