@@ -24,6 +24,7 @@ using kind = server_event_kind;
 // The embedder the library's documentation describes: body bytes are buffered per
 // transaction, dropped on transaction_reset, stored on message_end.
 struct embedder {
+    bool lmtp = false;
     std::string buffered;
     std::vector<std::string> stored;
     std::vector<std::uint64_t> declared; // message_end.size of each stored message
@@ -35,7 +36,8 @@ struct embedder {
             buffered.clear();
             ++resets;
         }
-        if (ev.kind == kind::message_end && ev.recipient_index + 1 >= ev.recipient_count) {
+        const bool last_reply = !lmtp || ev.recipient_index + 1 >= ev.recipient_count;
+        if (ev.kind == kind::message_end && last_reply) {
             stored.push_back(buffered);
             declared.push_back(ev.size);
             buffered.clear();
@@ -55,6 +57,7 @@ server_config chunking_config() {
 embedder run(const server_config& config, const std::vector<std::string_view>& pieces) {
     server_session s(config);
     embedder e;
+    e.lmtp = config.lmtp;
     const auto pump = [&] {
         for (;;) {
             const server_event ev = s.next_event();

@@ -90,7 +90,17 @@ void check_client_wire(std::string_view wire, std::deque<std::string> bodies, bo
             }
             continue;
         }
-        if (r.cmd.kind == verb::mail || r.cmd.kind == verb::rset) bdat_payload.clear(); // abandoned chunks
+        if (r.cmd.kind == verb::mail || r.cmd.kind == verb::rset || r.cmd.kind == verb::quit) {
+            // Chunks without BDAT LAST: a refused chunk ended the message. Without PIPELINING
+            // the caller may have ended the body already, its last chunk (at most the closing
+            // CRLF) waiting for that reply (RFC 3030 2): that body never completed.
+            const bool ended_body =
+                !bdat_payload.empty() && !bodies.empty() &&
+                bodies.front().compare(0, bdat_payload.size(), bdat_payload) == 0 &&
+                bodies.front().size() - bdat_payload.size() <= 2;
+            if (ended_body) bodies.pop_front();
+            bdat_payload.clear();
+        }
         if (r.cmd.kind == verb::bdat) {
             if (pos + r.cmd.bdat_size > wire.size()) { // chunk cut off by a close on error
                 FUZZ_CHECK(cut_short);

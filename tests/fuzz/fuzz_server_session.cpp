@@ -357,8 +357,8 @@ private:
             break;
         case k::message_end:
             check_message(ev);
-            if (ev.recipient_index + 1 >= ev.recipient_count)
-                body_.clear(); // the transaction ended
+            // The transaction ends with the one reply (SMTP) or the last recipient's (LMTP).
+            if (!cfg_.lmtp || ev.recipient_index + 1 >= ev.recipient_count) body_.clear();
             break;
         default:
             break;
