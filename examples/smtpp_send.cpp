@@ -8,12 +8,14 @@
 #include "common/options.hpp"
 
 #include <smtpp/client_session.hpp>
+#include <smtpp/data.hpp>
 
 #if SMTPP_EXAMPLES_TLS
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #endif
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
@@ -207,6 +209,34 @@ private:
 #endif
 };
 
+// The header section: everything before the first empty line.
+std::string_view header_section(std::string_view message) {
+    for (std::size_t start = 0; start < message.size();) {
+        const std::size_t end = message.find('\n', start);
+        const std::string_view line =
+            message.substr(start, end == std::string_view::npos ? end : end - start);
+        if (line.empty() || line == "\r") return message.substr(0, start);
+        if (end == std::string_view::npos) break;
+        start = end + 1;
+    }
+    return message;
+}
+
+// What the message needs, for the envelope: 8BITMIME for octets >= 0x80, BINARYMIME for NUL
+// or lines over 998 octets (RFC 3030), SMTPUTF8 for a UTF-8 header section (RFC 6531), and
+// its RFC 1870 size as it goes on the wire.
+void describe_content(std::string_view message, smtpp::envelope& env) {
+    const smtpp::body_traits traits = smtpp::scan_body(message);
+    env.content = traits.has_nul || traits.long_line ? smtpp::body_content::binary
+                  : traits.has_8bit                  ? smtpp::body_content::eight_bit
+                                                     : smtpp::body_content::seven_bit;
+    // Text is CRLF-normalised on the way out; a binary body goes out as it is (BDAT).
+    env.size = env.content == smtpp::body_content::binary ? message.size() : traits.size;
+    const std::string_view headers = header_section(message);
+    env.utf8_message = std::any_of(headers.begin(), headers.end(),
+                                   [](char c) { return static_cast<unsigned char>(c) >= 0x80; });
+}
+
 // The last line of a reply, as "250 ...": in a multi-line reply it carries the final word
 // (Exim: "250- 0 byte chunk, total 69" then "250 OK id=...").
 std::string last_line(const smtpp::reply_info& r) {
@@ -261,36 +291,10 @@ int main(int argc, char** argv) {
         }
     }
 
-    // What the content needs: 8BITMIME for octets >= 0x80, BINARYMIME for NUL or long lines;
-    // SMTPUTF8 when the header section is not ASCII.
-    smtpp::body_content content = smtpp::body_content::seven_bit;
-    std::size_t line = 0;
-    for (const char ch : message) {
-        const auto c = static_cast<unsigned char>(ch);
-        if (c == 0 || line > 998) content = smtpp::body_content::binary;
-        if (c >= 0x80 && content == smtpp::body_content::seven_bit) content = smtpp::body_content::eight_bit;
-        line = ch == '\n' ? 0 : line + 1;
-    }
-    const std::size_t header_end = message.find("\n\n") != std::string::npos
-                                       ? message.find("\n\n")
-                                       : message.find("\r\n\r\n");
-    bool utf8_headers = false;
-    for (std::size_t i = 0; i < message.size() && i < header_end; ++i) {
-        if (static_cast<unsigned char>(message[i]) >= 0x80) utf8_headers = true;
-    }
-
     std::vector<smtpp::recipient> rcpts;
     for (const std::string& t : o.to) rcpts.emplace_back(t);
     smtpp::envelope env(o.from, rcpts.data(), rcpts.size());
-    env.content = content;
-    // RFC 1870: the size as sent, i.e. after bare LF -> CRLF (and a final CRLF if missing).
-    std::uint64_t wire_size = message.size();
-    for (std::size_t i = 0; i < message.size(); ++i) {
-        if (message[i] == '\n' && (i == 0 || message[i - 1] != '\r')) ++wire_size;
-    }
-    if (!message.empty() && message.back() != '\n') wire_size += 2;
-    env.size = content == smtpp::body_content::binary ? message.size() : wire_size;
-    env.utf8_message = utf8_headers;
+    describe_content(message, env);
 
     const int fd = connect_to(o.server);
     if (fd < 0) {
