@@ -1,8 +1,8 @@
 // smtpp-send: sends one message with smtpp::client_session over a non-blocking socket, using
 // whatever the server offers (PIPELINING, CHUNKING/BDAT, 8BITMIME, SMTPUTF8, SIZE; STARTTLS
 // and AUTH PLAIN/LOGIN when asked). Every wait has a deadline (RFC 5321 4.5.3.2). Prints one
-// line per recipient with the server's reply and exits 0 only if every recipient was
-// accepted.
+// line per recipient with the reply that decided it and exits 0 only if every recipient and
+// the message were accepted.
 //
 //   smtpp-send --server HOST:PORT --from ADDR --to ADDR [--to ADDR ...] [--helo NAME]
 //              [--starttls] [--auth USER:PASS] [--lmtp] [--verbose] [timeouts] FILE|-
@@ -397,8 +397,8 @@ private:
             const std::size_t nl = bytes.find('\n');
             std::string_view line = bytes.substr(0, nl);
             if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-            std::fprintf(stderr, "%s %.*s\n", direction,
-                         static_cast<int>(std::min<std::size_t>(line.size(), 200)), line.data());
+            const std::string shown = smtpp_send::printable(line.substr(0, 200));
+            std::fprintf(stderr, "%s %s\n", direction, shown.c_str());
             bytes.remove_prefix(nl == std::string_view::npos ? bytes.size() : nl + 1);
         }
     }

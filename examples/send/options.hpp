@@ -51,7 +51,10 @@ inline void usage(std::FILE* to) {
         "  --data-init-timeout S   the reply to DATA (120)\n"
         "  --data-block-timeout S  sending each 64 KiB of the message; a reply to BDAT (180)\n"
         "  --data-done-timeout S   the reply to the end of the message (600)\n"
-        "Exit status: 0 every recipient accepted, 1 otherwise, 2 usage error.\n",
+        "Prints one line per recipient: 'ADDR: <the reply that decided it>', 'ADDR: not\n"
+        "delivered: <why>', or 'ADDR: outcome unknown ...' when the connection failed after\n"
+        "the whole message was sent. Control octets in replies are shown as \\xHH.\n"
+        "Exit status: 0 every recipient and the message accepted, 1 otherwise, 2 usage error.\n",
         to);
 }
 
