@@ -1,11 +1,12 @@
 // smtpp-send: sends one message with smtpp::client_session over a non-blocking socket, using
 // whatever the server offers (PIPELINING, CHUNKING/BDAT, 8BITMIME, SMTPUTF8, SIZE; STARTTLS
-// and AUTH PLAIN/LOGIN when asked). Every wait has a deadline (RFC 5321 4.5.3.2). Prints one
-// line per recipient with the reply that decided it and exits 0 only if every recipient and
-// the message were accepted.
+// with certificate verification and AUTH PLAIN/LOGIN when asked). Every wait has a deadline
+// (RFC 5321 4.5.3.2). Prints one line per recipient with the reply that decided it and exits
+// 0 only if every recipient and the message were accepted.
 //
 //   smtpp-send --server HOST:PORT --from ADDR --to ADDR [--to ADDR ...] [--helo NAME]
-//              [--starttls] [--auth USER:PASS] [--lmtp] [--verbose] [timeouts] FILE|-
+//              [--starttls [--ca-file FILE] [--tls-name NAME] | [--insecure]]
+//              [--auth USER:PASS] [--lmtp] [--verbose] [timeouts] FILE|-
 //
 // The parts: send/options.hpp (the command line), send/connection.hpp (the socket and TLS,
 // never blocking), send/report.hpp (the verdicts and their printing); here the message, the
@@ -97,10 +98,10 @@ smtpp::client_config make_config(const smtpp_send::options& o, const std::string
 // completed, or the output was written) and is never moved by bytes that trickle in.
 class conversation {
 public:
-    conversation(const smtpp_send::options& o, const std::string& host,
+    conversation(const smtpp_send::options& o, const smtpp_send::tls_settings& tls,
                  smtpp::client_session& session, smtpp_send::connection& net,
                  std::string_view message, const smtpp::envelope& env, smtpp_send::report& out)
-        : o_(o), host_(host), s_(session), net_(net), message_(message), env_(env), out_(out) {}
+        : o_(o), tls_(tls), s_(session), net_(net), message_(message), env_(env), out_(out) {}
 
     // Returns when the session has closed, or the conversation failed (a timeout, a dead
     // connection, a failed TLS handshake): the report knows why.
@@ -236,11 +237,11 @@ private:
     }
 
     // The 220 to STARTTLS arrived; nothing is queued behind it (RFC 3207 4.2). A failed
-    // handshake ends the conversation.
+    // handshake (a certificate that does not verify) ends the conversation: no AUTH, no QUIT.
     bool start_tls() {
         std::string info;
-        if (!net_.start_tls(host_, o_.wait.command, info)) {
-            out_.failure("TLS handshake failed: " + info);
+        if (!net_.start_tls(tls_, o_.wait.command, info)) {
+            out_.failure("TLS handshake with " + tls_.name + " failed: " + info);
             return false;
         }
         if (o_.verbose) std::fprintf(stderr, "== TLS: %s\n", info.c_str());
@@ -404,7 +405,7 @@ private:
     }
 
     const smtpp_send::options& o_;
-    const std::string& host_;
+    const smtpp_send::tls_settings& tls_;
     smtpp::client_session& s_;
     smtpp_send::connection& net_;
     std::string_view message_;
@@ -448,6 +449,18 @@ int main(int argc, char** argv) {
     smtpp::envelope env(o.from, recipients.data(), recipients.size());
     describe_content(message, env);
 
+    smtpp_send::tls_settings tls;
+    tls.name = o.tls_name.empty() ? host : o.tls_name;
+    tls.ca_file = o.ca_file;
+    tls.verify = !o.insecure;
+    if (o.insecure) {
+        std::fprintf(
+            stderr,
+            "smtpp-send: warning: --insecure: the server's certificate is NOT verified; anyone in "
+            "the path can read and change the conversation%s\n",
+            o.auth ? " and learn the password" : "");
+    }
+
     smtpp_send::report out(o.to);
     std::string error;
     const int fd = smtpp_send::connect_to(host, port, o.wait.connect, error);
@@ -457,6 +470,6 @@ int main(int argc, char** argv) {
     }
     smtpp_send::connection net(fd);
     smtpp::client_session session(make_config(o, port));
-    conversation(o, host, session, net, message, env, out).run();
+    conversation(o, tls, session, net, message, env, out).run();
     return out.print();
 }

@@ -9,6 +9,7 @@
 #if SMTPP_EXAMPLES_TLS
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #endif
 
 #include <algorithm>
@@ -21,6 +22,7 @@
 #include <string_view>
 #include <utility>
 
+#include <arpa/inet.h>
 #include <netdb.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -64,6 +66,12 @@ inline std::string seconds_text(std::chrono::milliseconds ms) {
     else
         std::snprintf(text, sizeof text, "%g s", static_cast<double>(ms.count()) / 1000);
     return text;
+}
+
+inline bool is_ip_address(const std::string& name) {
+    unsigned char address[sizeof(in6_addr)];
+    return ::inet_pton(AF_INET, name.c_str(), address) == 1 ||
+           ::inet_pton(AF_INET6, name.c_str(), address) == 1;
 }
 
 // Connects a non-blocking socket within `timeout`; false and `error` otherwise.
@@ -118,6 +126,13 @@ inline int connect_to(const std::string& host, const std::string& port,
     ::freeaddrinfo(found);
     return fd;
 }
+
+// How to check the server's certificate after STARTTLS.
+struct tls_settings {
+    std::string name;    // the DNS name (also sent as SNI) or IP address the certificate must carry
+    std::string ca_file; // trusted CA certificates (PEM); empty: the system store
+    bool verify = true;  // false: --insecure
+};
 
 // The socket, plain or through OpenSSL after start_tls().
 class connection {
@@ -179,14 +194,13 @@ public:
         }
     }
 
-    // The TLS handshake (RFC 3207), within `timeout`, with SNI `server_name`. On success
-    // `info` describes the connection; on failure it says why. The certificate is NOT
-    // verified.
-    [[nodiscard]] bool start_tls(const std::string& server_name, std::chrono::milliseconds timeout,
+    // The TLS handshake (RFC 3207), within `timeout`. On success `info` describes the
+    // connection; on failure it says why (nothing but the handshake's alert was sent).
+    [[nodiscard]] bool start_tls(const tls_settings& tls, std::chrono::milliseconds timeout,
                                  std::string& info) {
 #if SMTPP_EXAMPLES_TLS
         const clock::time_point deadline = clock::now() + timeout;
-        if (!configure(server_name, info)) return false;
+        if (!configure(tls, info)) return false;
         for (;;) {
             ERR_clear_error();
             errno = 0;
@@ -194,8 +208,15 @@ public:
             if (r == 1) break;
             const io_result status = tls_status(r);
             if (status.what != io_result::state::wait) {
-                info = status.what == io_result::state::eof ? "the server closed the connection"
-                                                            : status.error;
+                const long verified = SSL_get_verify_result(ssl_);
+                if (tls.verify && verified != X509_V_OK) {
+                    info = std::string("certificate verification failed: ") +
+                           X509_verify_cert_error_string(verified) + " (checked for " + tls.name +
+                           ")";
+                } else {
+                    info = status.what == io_result::state::eof ? "the server closed the connection"
+                                                                : status.error;
+                }
                 return false;
             }
             if (!wait_until(fd_, status.events, deadline)) {
@@ -205,10 +226,11 @@ public:
         }
         established_ = true;
         info = std::string(SSL_get_version(ssl_)) + " " + SSL_get_cipher_name(ssl_) +
-               " (certificate not verified)";
+               (tls.verify ? ", certificate verified for " + tls.name
+                           : ", certificate NOT verified (--insecure)");
         return true;
 #else
-        (void)server_name;
+        (void)tls;
         (void)timeout;
         info = "built without OpenSSL";
         return false;
@@ -217,8 +239,8 @@ public:
 
 private:
 #if SMTPP_EXAMPLES_TLS
-    // The context and the connection object: protocol floor, SNI.
-    bool configure(const std::string& server_name, std::string& error) {
+    // The context and the connection object: protocol floor, trust anchors, the name to check.
+    bool configure(const tls_settings& tls, std::string& error) {
         ctx_ = SSL_CTX_new(TLS_client_method());
         if (!ctx_) return openssl_failed("SSL_CTX_new", error);
         SSL_CTX_set_min_proto_version(ctx_, TLS1_2_VERSION);
@@ -228,10 +250,28 @@ private:
         // A close without close_notify is an EOF like any other: SMTP replies frame themselves.
         SSL_CTX_set_options(ctx_, SSL_OP_IGNORE_UNEXPECTED_EOF);
 #endif
+        if (tls.verify) {
+            const bool system = tls.ca_file.empty();
+            if ((system ? SSL_CTX_set_default_verify_paths(ctx_)
+                        : SSL_CTX_load_verify_locations(ctx_, tls.ca_file.c_str(), nullptr)) != 1) {
+                return openssl_failed(system ? "the system's CA certificates" : tls.ca_file.c_str(),
+                                      error);
+            }
+            SSL_CTX_set_verify(ctx_, SSL_VERIFY_PEER, nullptr);
+        }
         ssl_ = SSL_new(ctx_);
         if (!ssl_ || SSL_set_fd(ssl_, fd_) != 1) return openssl_failed("SSL_new", error);
-        if (SSL_set_tlsext_host_name(ssl_, server_name.c_str()) != 1)
+        const bool address = is_ip_address(tls.name);
+        // SNI names a host, never an address (RFC 6066 3).
+        if (!address && SSL_set_tlsext_host_name(ssl_, tls.name.c_str()) != 1)
             return openssl_failed("SNI", error);
+        if (tls.verify) {
+            SSL_set_hostflags(ssl_, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+            const int named =
+                address ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl_), tls.name.c_str())
+                        : SSL_set1_host(ssl_, tls.name.c_str());
+            if (named != 1) return openssl_failed(tls.name.c_str(), error);
+        }
         return true;
     }
 

@@ -29,17 +29,25 @@ struct options {
     std::string server, from, helo = "localhost", user, pass, file;
     std::vector<std::string> to;
     bool starttls = false, auth = false, lmtp = false, verbose = false;
+    // Certificate verification with --starttls: against --ca-file, else the system store;
+    // the name checked is --tls-name, else the --server host.
+    std::string ca_file, tls_name;
+    bool insecure = false;
     timeouts wait;
 };
 
 inline void usage(std::FILE* to) {
     std::fputs(
         "usage: smtpp-send --server HOST:PORT --from ADDR --to ADDR [--to ADDR ...]\n"
-        "         [--helo NAME] [--starttls] [--auth USER:PASS] [--lmtp] [--verbose] [timeouts]\n"
-        "         FILE|-\n"
+        "         [--helo NAME] [--starttls [--ca-file FILE] [--tls-name NAME] | [--insecure]]\n"
+        "         [--auth USER:PASS] [--lmtp] [--verbose] [timeouts] FILE|-\n"
         "  --from ''          sends the null reverse path <>\n"
-        "  --starttls         require STARTTLS (the certificate is NOT verified: this only\n"
-        "                     protects against passive eavesdropping)\n"
+        "  --starttls         require STARTTLS; verify the server's certificate and name\n"
+        "  --ca-file FILE     trust the CA certificates in FILE (PEM), not the system's\n"
+        "  --tls-name NAME    the name the certificate must carry (default: the --server\n"
+        "                     host; an IP address is checked against the IP addresses)\n"
+        "  --insecure         no verification (tests only: anyone in the path can read\n"
+        "                     and change the conversation, and learn the password)\n"
         "  --auth U:P         AUTH PLAIN or LOGIN, whichever is offered (only over TLS)\n"
         "  --lmtp             speak LMTP (RFC 2033): one final reply per recipient\n"
         "  --verbose          print the conversation to stderr\n"
@@ -110,6 +118,10 @@ inline bool parse(int argc, char** argv, options& o) {
                 o.pass = value.substr(value.find(':') + 1);
                 o.auth = true;
             }
+        } else if (a == "--ca-file") {
+            ok = take(o.ca_file);
+        } else if (a == "--tls-name") {
+            ok = take(o.tls_name) && !o.tls_name.empty();
         } else if (a == "--connect-timeout") {
             ok = seconds(o.wait.connect);
         } else if (a == "--command-timeout") {
@@ -122,6 +134,8 @@ inline bool parse(int argc, char** argv, options& o) {
             ok = seconds(o.wait.data_done);
         } else if (a == "--starttls") {
             o.starttls = true;
+        } else if (a == "--insecure") {
+            o.insecure = true;
         } else if (a == "--lmtp") {
             o.lmtp = true;
         } else if (a == "--verbose" || a == "-v") {
@@ -136,6 +150,16 @@ inline bool parse(int argc, char** argv, options& o) {
             return false;
         }
         if (!ok) return false;
+    }
+    if (!o.starttls && (o.insecure || !o.ca_file.empty() || !o.tls_name.empty())) {
+        std::fprintf(stderr,
+                     "smtpp-send: --ca-file, --tls-name and --insecure go with --starttls\n");
+        return false;
+    }
+    if (o.insecure && !o.ca_file.empty()) {
+        std::fprintf(stderr,
+                     "smtpp-send: --insecure verifies nothing, --ca-file would be ignored\n");
+        return false;
     }
     return !o.server.empty() && !o.to.empty() && !o.file.empty();
 }
