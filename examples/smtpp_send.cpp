@@ -1,20 +1,27 @@
-// smtpp-send: sends one message with smtpp::client_session over a blocking socket, using
+// smtpp-send: sends one message with smtpp::client_session over a non-blocking socket, using
 // whatever the server offers (PIPELINING, CHUNKING/BDAT, 8BITMIME, SMTPUTF8, SIZE; STARTTLS
-// and AUTH PLAIN/LOGIN when asked). Prints one line per recipient with the server's reply and
-// exits 0 only if every recipient was accepted.
+// with certificate verification and AUTH PLAIN/LOGIN when asked). Every wait has a deadline
+// (RFC 5321 4.5.3.2). Prints one line per recipient with the reply that decided it and exits
+// 0 only if every recipient and the message were accepted.
 //
 //   smtpp-send --server HOST:PORT --from ADDR --to ADDR [--to ADDR ...] [--helo NAME]
-//              [--starttls] [--auth USER:PASS] [--lmtp] [--verbose] FILE|-
+//              [--starttls [--ca-file FILE] [--tls-name NAME] | [--insecure]]
+//              [--auth USER:PASS] [--lmtp] [--verbose] [timeouts] FILE|-
+//
+// The parts: send/options.hpp (the command line), send/connection.hpp (the socket and TLS,
+// never blocking), send/report.hpp (the verdicts and their printing); here the message, the
+// session's configuration and the event loop.
 #include "common/options.hpp"
+#include "send/connection.hpp"
+#include "send/options.hpp"
+#include "send/report.hpp"
 
 #include <smtpp/client_session.hpp>
+#include <smtpp/data.hpp>
 
-#if SMTPP_EXAMPLES_TLS
-#include <openssl/err.h>
-#include <openssl/ssl.h>
-#endif
-
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -22,72 +29,10 @@
 #include <string_view>
 #include <vector>
 
-#include <netdb.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 namespace {
 
-struct send_options {
-    std::string server, from, helo = "localhost", user, pass, file;
-    std::vector<std::string> to;
-    bool starttls = false, auth = false, lmtp = false, verbose = false;
-};
-
-void usage(std::FILE* to) {
-    std::fprintf(to,
-                 "usage: smtpp-send --server HOST:PORT --from ADDR --to ADDR [--to ADDR ...]\n"
-                 "                  [--helo NAME] [--starttls] [--auth USER:PASS] [--lmtp] [--verbose] FILE|-\n"
-                 "  --from ''       sends the null reverse path <>\n"
-                 "  --starttls      require STARTTLS (the certificate is NOT verified: this only\n"
-                 "                  protects against passive eavesdropping)\n"
-                 "  --auth U:P      AUTH PLAIN or LOGIN, whichever the server offers (only over TLS)\n"
-                 "  --verbose       print the conversation to stderr\n"
-                 "Exit status: 0 every recipient accepted, 1 otherwise, 2 usage error.\n");
-}
-
-bool parse(int argc, char** argv, send_options& o) {
-    for (int i = 1; i < argc; ++i) {
-        const std::string a = argv[i];
-        const auto value = [&](std::string& out) {
-            if (i + 1 >= argc) return false;
-            out = argv[++i];
-            return true;
-        };
-        if (a == "--server") {
-            if (!value(o.server)) return false;
-        } else if (a == "--from") {
-            if (!value(o.from)) return false;
-        } else if (a == "--to") {
-            std::string t;
-            if (!value(t)) return false;
-            o.to.push_back(t);
-        } else if (a == "--helo") {
-            if (!value(o.helo)) return false;
-        } else if (a == "--auth") {
-            std::string up;
-            if (!value(up) || up.find(':') == std::string::npos) return false;
-            o.user = up.substr(0, up.find(':'));
-            o.pass = up.substr(up.find(':') + 1);
-            o.auth = true;
-        } else if (a == "--starttls") {
-            o.starttls = true;
-        } else if (a == "--lmtp") {
-            o.lmtp = true;
-        } else if (a == "--verbose" || a == "-v") {
-            o.verbose = true;
-        } else if (a == "--help" || a == "-h") {
-            usage(stdout);
-            std::exit(0);
-        } else if ((a.empty() || a[0] != '-' || a == "-") && o.file.empty()) {
-            o.file = a;
-        } else {
-            std::fprintf(stderr, "smtpp-send: unexpected argument '%s'\n", a.c_str());
-            return false;
-        }
-    }
-    return !o.server.empty() && !o.to.empty() && !o.file.empty();
-}
+using smtpp_send::clock;
+using smtpp_send::io_result;
 
 bool read_input(const std::string& file, std::string& out) {
     std::FILE* f = file == "-" ? stdin : std::fopen(file.c_str(), "rb");
@@ -103,145 +48,35 @@ bool read_input(const std::string& file, std::string& out) {
     return ok;
 }
 
-int connect_to(const std::string& where) {
-    std::string host, port;
-    if (!smtpp_examples::split_host_port(where, host, port)) return -1;
-    addrinfo hints{};
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    addrinfo* res = nullptr;
-    if (::getaddrinfo(host.c_str(), port.c_str(), &hints, &res) != 0) return -1;
-    int fd = -1;
-    for (addrinfo* ai = res; ai; ai = ai->ai_next) {
-        fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
-        if (fd < 0) continue;
-        if (::connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) break;
-        ::close(fd);
-        fd = -1;
+// The header section: everything before the first empty line.
+std::string_view header_section(std::string_view message) {
+    for (std::size_t start = 0; start < message.size();) {
+        const std::size_t end = message.find('\n', start);
+        const std::string_view line =
+            message.substr(start, end == std::string_view::npos ? end : end - start);
+        if (line.empty() || line == "\r") return message.substr(0, start);
+        if (end == std::string_view::npos) break;
+        start = end + 1;
     }
-    ::freeaddrinfo(res);
-    if (fd >= 0) {
-        timeval tv{};
-        tv.tv_sec = 300; // RFC 5321 4.5.3.2: the longest wait a client needs (10 min at most)
-        ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    }
-    return fd;
+    return message;
 }
 
-// The socket, plain or (after STARTTLS) through OpenSSL.
-class transport {
-public:
-    explicit transport(int fd) : fd_(fd) {}
-    ~transport() {
-#if SMTPP_EXAMPLES_TLS
-        if (ssl_) {
-            SSL_shutdown(ssl_);
-            SSL_free(ssl_);
-        }
-        if (ctx_) SSL_CTX_free(ctx_);
-#endif
-        ::close(fd_);
-    }
-    transport(const transport&) = delete;
-    transport& operator=(const transport&) = delete;
-
-    bool write_all(std::string_view data) {
-        while (!data.empty()) {
-            long n;
-#if SMTPP_EXAMPLES_TLS
-            if (ssl_) n = SSL_write(ssl_, data.data(), static_cast<int>(data.size() > 1048576 ? 1048576 : data.size()));
-            else
-#endif
-                n = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
-            if (n <= 0) {
-                if (n < 0 && errno == EINTR) continue;
-                return false;
-            }
-            data.remove_prefix(static_cast<std::size_t>(n));
-        }
-        return true;
-    }
-    // >0 bytes, 0 EOF, <0 error
-    long read(char* p, std::size_t n) {
-#if SMTPP_EXAMPLES_TLS
-        if (ssl_) {
-            const int r = SSL_read(ssl_, p, static_cast<int>(n));
-            if (r > 0) return r;
-            return SSL_get_error(ssl_, r) == SSL_ERROR_ZERO_RETURN ? 0 : -1;
-        }
-#endif
-        for (;;) {
-            const ssize_t r = ::recv(fd_, p, n, 0);
-            if (r < 0 && errno == EINTR) continue;
-            return r;
-        }
-    }
-    bool start_tls(const std::string& server_name, std::string& info) {
-#if SMTPP_EXAMPLES_TLS
-        ctx_ = SSL_CTX_new(TLS_client_method());
-        if (!ctx_) return false;
-        SSL_CTX_set_min_proto_version(ctx_, TLS1_2_VERSION);
-        ssl_ = SSL_new(ctx_);
-        SSL_set_fd(ssl_, fd_);
-        SSL_set_tlsext_host_name(ssl_, server_name.c_str());
-        if (SSL_connect(ssl_) != 1) {
-            char buf[256];
-            ERR_error_string_n(ERR_get_error(), buf, sizeof buf);
-            info = buf;
-            return false;
-        }
-        info = std::string(SSL_get_version(ssl_)) + " " + SSL_get_cipher_name(ssl_) + " (certificate not verified)";
-        return true;
-#else
-        (void)server_name;
-        info = "built without OpenSSL";
-        return false;
-#endif
-    }
-
-private:
-    int fd_;
-#if SMTPP_EXAMPLES_TLS
-    SSL_CTX* ctx_ = nullptr;
-    SSL* ssl_ = nullptr;
-#endif
-};
-
-// The last line of a reply, as "250 ...": in a multi-line reply it carries the final word
-// (Exim: "250- 0 byte chunk, total 69" then "250 OK id=...").
-std::string last_line(const smtpp::reply_info& r) {
-    std::string_view raw = r.raw;
-    if (raw.size() >= 2 && raw.substr(raw.size() - 2) == "\r\n") raw.remove_suffix(2);
-    const std::size_t start = raw.rfind("\r\n");
-    return std::string(start == std::string_view::npos ? raw : raw.substr(start + 2));
+// What the message needs, for the envelope: 8BITMIME for octets >= 0x80, BINARYMIME for NUL
+// or lines over 998 octets (RFC 3030), SMTPUTF8 for a UTF-8 header section (RFC 6531), and
+// its RFC 1870 size as it goes on the wire.
+void describe_content(std::string_view message, smtpp::envelope& env) {
+    const smtpp::body_traits traits = smtpp::scan_body(message);
+    env.content = traits.has_nul || traits.long_line ? smtpp::body_content::binary
+                  : traits.has_8bit                  ? smtpp::body_content::eight_bit
+                                                     : smtpp::body_content::seven_bit;
+    // Text is CRLF-normalised on the way out; a binary body goes out as it is (BDAT).
+    env.size = env.content == smtpp::body_content::binary ? message.size() : traits.size;
+    const std::string_view headers = header_section(message);
+    env.utf8_message = std::any_of(headers.begin(), headers.end(),
+                                   [](char c) { return static_cast<unsigned char>(c) >= 0x80; });
 }
 
-void trace(bool on, const char* dir, std::string_view bytes) {
-    if (!on) return;
-    while (!bytes.empty()) {
-        const auto nl = bytes.find('\n');
-        std::string_view line = bytes.substr(0, nl);
-        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-        std::fprintf(stderr, "%s %.*s\n", dir, static_cast<int>(line.size() > 200 ? 200 : line.size()), line.data());
-        bytes.remove_prefix(nl == std::string_view::npos ? bytes.size() : nl + 1);
-    }
-}
-
-} // namespace
-
-int main(int argc, char** argv) {
-    std::signal(SIGPIPE, SIG_IGN);
-    send_options o;
-    if (!parse(argc, argv, o)) {
-        usage(stderr);
-        return 2;
-    }
-    std::string message;
-    if (!read_input(o.file, message)) {
-        std::fprintf(stderr, "smtpp-send: cannot read %s: %s\n", o.file.c_str(), std::strerror(errno));
-        return 2;
-    }
-
+smtpp::client_config make_config(const smtpp_send::options& o, const std::string& port) {
     smtpp::client_config cfg;
     cfg.helo_name = o.helo;
     cfg.lmtp = o.lmtp;
@@ -252,171 +87,389 @@ int main(int argc, char** argv) {
         cfg.credentials.username = o.user;
         cfg.credentials.password = o.pass;
     }
-    {
-        std::string host, port;
-        std::uint64_t p = 0;
-        if (smtpp_examples::split_host_port(o.server, host, port) && smtpp_examples::parse_number(port.c_str(), p) &&
-            p < 65536) {
-            cfg.port = static_cast<std::uint16_t>(p);
+    std::uint64_t p = 0;
+    if (smtpp_examples::parse_number(port.c_str(), p) && p < 65536)
+        cfg.port = static_cast<std::uint16_t>(p);
+    return cfg;
+}
+
+// One conversation: the session's events acted on, its output sent and the server's bytes
+// fed to it, every wait bounded by a deadline. A deadline starts when a wait starts (a reply
+// completed, or the output was written) and is never moved by bytes that trickle in.
+class conversation {
+public:
+    conversation(const smtpp_send::options& o, const smtpp_send::tls_settings& tls,
+                 smtpp::client_session& session, smtpp_send::connection& net,
+                 std::string_view message, const smtpp::envelope& env, smtpp_send::report& out)
+        : o_(o), tls_(tls), s_(session), net_(net), message_(message), env_(env), out_(out) {}
+
+    // Returns when the session has closed, or the conversation failed (a timeout, a dead
+    // connection, a failed TLS handshake): the report knows why.
+    void run() {
+        restart_clock();
+        while (handle_events()) {
+            short events = 0; // what to poll() for if neither direction moves
+            const step w = s_.wants_write() ? write_some(events) : step::blocked;
+            if (w == step::over) return;
+            const step r = read_some(events);
+            if (r == step::over) return;
+            if (w == step::moved || r == step::moved) continue;
+            if (!smtpp_send::wait_until(net_.fd(), events, deadline_)) {
+                return out_.failure("timed out after " + smtpp_send::seconds_text(wait_.limit) +
+                                    " waiting for " + wait_.what);
+            }
         }
     }
 
-    // What the content needs: 8BITMIME for octets >= 0x80, BINARYMIME for NUL or long lines;
-    // SMTPUTF8 when the header section is not ASCII.
-    smtpp::body_content content = smtpp::body_content::seven_bit;
-    std::size_t line = 0;
-    for (const char ch : message) {
-        const auto c = static_cast<unsigned char>(ch);
-        if (c == 0 || line > 998) content = smtpp::body_content::binary;
-        if (c >= 0x80 && content == smtpp::body_content::seven_bit) content = smtpp::body_content::eight_bit;
-        line = ch == '\n' ? 0 : line + 1;
-    }
-    const std::size_t header_end = message.find("\n\n") != std::string::npos
-                                       ? message.find("\n\n")
-                                       : message.find("\r\n\r\n");
-    bool utf8_headers = false;
-    for (std::size_t i = 0; i < message.size() && i < header_end; ++i) {
-        if (static_cast<unsigned char>(message[i]) >= 0x80) utf8_headers = true;
+private:
+    // Where the conversation is, to name what it waits for.
+    enum class stage : std::uint8_t {
+        greeting,
+        setup,
+        envelope,
+        body,
+        message_sent,
+        finishing,
+        quit
+    };
+
+    struct wait_spec {
+        std::chrono::milliseconds limit;
+        std::string what;
+    };
+
+    // The timeout for what the session waits for now. client_session::timeout() gives RFC
+    // 5321 4.5.3.2's value for it; the value tells which of the five settings applies.
+    [[nodiscard]] wait_spec waiting() const {
+        const smtpp_send::timeouts& t = o_.wait;
+        if (stage_ == stage::body && s_.wants_write())
+            return {t.data_block, "the server to read the message"};
+        switch (s_.timeout().count()) {
+        case 120:
+            return {t.data_init, "the reply to DATA"};
+        case 180:
+            return {t.data_block, "the reply to BDAT"};
+        case 600:
+            return {t.data_done, "the reply to the end of the message"};
+        default:
+            break;
+        }
+        switch (stage_) {
+        case stage::greeting:
+            return {t.command, "the greeting"};
+        case stage::setup:
+            return {t.command, "the reply to EHLO, STARTTLS or AUTH"};
+        case stage::envelope:
+            return {t.command, "the replies to MAIL and RCPT"};
+        case stage::quit:
+            return {t.command, "the reply to QUIT"};
+        default:
+            return {t.command, "a reply"};
+        }
     }
 
-    std::vector<smtpp::recipient> rcpts;
-    for (const std::string& t : o.to) rcpts.emplace_back(t);
-    smtpp::envelope env(o.from, rcpts.data(), rcpts.size());
-    env.content = content;
-    // RFC 1870: the size as sent, i.e. after bare LF -> CRLF (and a final CRLF if missing).
-    std::uint64_t wire_size = message.size();
-    for (std::size_t i = 0; i < message.size(); ++i) {
-        if (message[i] == '\n' && (i == 0 || message[i - 1] != '\r')) ++wire_size;
+    void restart_clock() {
+        wait_ = waiting();
+        deadline_ = clock::now() + wait_.limit;
+        written_ = 0;
     }
-    if (!message.empty() && message.back() != '\n') wire_size += 2;
-    env.size = content == smtpp::body_content::binary ? message.size() : wire_size;
-    env.utf8_message = utf8_headers;
 
-    const int fd = connect_to(o.server);
-    if (fd < 0) {
-        std::fprintf(stderr, "smtpp-send: cannot connect to %s\n", o.server.c_str());
-        return 1;
+    // Acts on events until the session needs I/O; false once the conversation is over.
+    bool handle_events() {
+        bool any = false;
+        for (smtpp::client_event ev = s_.next_event();
+             ev.kind != smtpp::client_event_kind::need_data; ev = s_.next_event()) {
+            any = true;
+            if (!on_event(ev)) return false;
+        }
+        if (any) restart_clock(); // a reply completed: the next wait starts now
+        return true;
     }
-    transport net(fd);
-    smtpp::client_session s(cfg);
 
-    // Per recipient: the reply that decided its fate, and whether that was a success.
-    std::vector<std::string> verdict(rcpts.size());
-    std::vector<bool> accepted(rcpts.size(), false), rcpt_ok(rcpts.size(), false);
-    bool sent_mail = false, body_ended = false, failed = false;
-    std::size_t body_pos = 0;
-    char buf[16384];
-
-    for (;;) {
-        const smtpp::client_event ev = s.next_event();
-        using k = smtpp::client_event_kind;
+    bool on_event(const smtpp::client_event& ev) {
+        using kind = smtpp::client_event_kind;
         switch (ev.kind) {
-        case k::need_data: break;
-        case k::greeting:
-        case k::authenticated: break;
-        case k::start_tls: {
-            std::string info;
-            if (!net.write_all(s.pending_output())) return 1;
-            s.consume_output(s.pending_output().size());
-            std::string host, port;
-            (void)smtpp_examples::split_host_port(o.server, host, port);
-            if (!net.start_tls(host, info)) {
-                std::fprintf(stderr, "smtpp-send: TLS handshake failed: %s\n", info.c_str());
-                return 1;
-            }
-            if (o.verbose) std::fprintf(stderr, "== TLS: %s\n", info.c_str());
-            (void)s.tls_established();
-            continue;
+        case kind::need_data:
+        case kind::authenticated:
+            break;
+        case kind::greeting:
+            stage_ = stage::setup;
+            break;
+        case kind::start_tls:
+            return start_tls();
+        case kind::auth_challenge:
+            (void)s_.auth_cancel();
+            break; // only PLAIN and LOGIN are configured
+        case kind::ready:
+            ready();
+            break;
+        case kind::recipient_result:
+            out_.recipient_result(ev);
+            break;
+        case kind::send_body:
+            stage_ = stage::body;
+            return send_body();
+        case kind::message_result:
+            out_.message_result(ev, o_.lmtp && body_ended_);
+            if (stage_ != stage::quit) stage_ = stage::finishing;
+            break;
+        case kind::error:
+            out_.failure(error_text(ev));
+            break;
+        case kind::closed:
+            if (ev.error != smtpp::errc::ok) out_.failure(closed_text(ev));
+            flush();
+            return false;
         }
-        case k::auth_challenge: (void)s.auth_cancel(); break; // only PLAIN/LOGIN are configured
-        case k::ready:
-            if (!sent_mail) {
-                sent_mail = true;
-                if (s.send_mail(env) != smtpp::errc::ok) (void)s.quit(); // reported as an error event
-            } else {
-                (void)s.quit();
+        return true;
+    }
+
+    // The first `ready` starts the transaction; the next one (or a refused envelope) ends
+    // the session.
+    void ready() {
+        if (!mail_sent_) {
+            mail_sent_ = true;
+            stage_ = stage::envelope;
+            if (s_.send_mail(env_) == smtpp::errc::ok) return; // a refusal comes as an error event
+        }
+        stage_ = stage::quit;
+        (void)s_.quit();
+    }
+
+    // The 220 to STARTTLS arrived; nothing is queued behind it (RFC 3207 4.2). A failed
+    // handshake (a certificate that does not verify) ends the conversation: no AUTH, no QUIT.
+    bool start_tls() {
+        std::string info;
+        if (!net_.start_tls(tls_, o_.wait.command, info)) {
+            out_.failure("TLS handshake with " + tls_.name + " failed: " + info);
+            return false;
+        }
+        if (o_.verbose) std::fprintf(stderr, "== TLS: %s\n", info.c_str());
+        (void)s_.tls_established();
+        return true;
+    }
+
+    // Hands the session the message, a piece at a time, as far as its output limit allows;
+    // a send_body event follows when it takes more.
+    bool send_body() {
+        constexpr std::size_t piece = 65536;
+        while (body_pos_ < message_.size()) {
+            const std::string_view next = message_.substr(body_pos_, piece);
+            const smtpp::errc e = s_.send_body(next);
+            if (e == smtpp::errc::output_full) return true;
+            if (e != smtpp::errc::ok) {
+                out_.failure(std::string("cannot send the message: ") + smtpp::to_string(e));
+                return false;
             }
-            break;
-        case k::recipient_result:
-            if (ev.recipient < rcpts.size()) {
-                verdict[ev.recipient] = last_line(ev.reply);
-                rcpt_ok[ev.recipient] = ev.result == smtpp::outcome::success;
-            }
-            break;
-        case k::send_body:
-            while (body_pos < message.size()) {
-                const std::size_t n = std::min<std::size_t>(65536, message.size() - body_pos);
-                const smtpp::errc e = s.send_body(std::string_view(message).substr(body_pos, n));
-                if (e == smtpp::errc::output_full) break; // a send_body event follows once drained
-                if (e != smtpp::errc::ok) {
-                    std::fprintf(stderr, "smtpp-send: cannot send the message: %s\n", smtpp::to_string(e));
-                    return 1;
-                }
-                body_pos += n;
-            }
-            if (body_pos == message.size() && !body_ended) {
-                body_ended = true;
-                if (s.end_body() != smtpp::errc::ok) return 1;
-            }
-            break;
-        case k::message_result: {
-            const bool ok = ev.result == smtpp::outcome::success;
-            const std::string text = ev.reply.code ? last_line(ev.reply) : std::string(smtpp::to_string(ev.error));
-            if (o.lmtp && body_ended && ev.reply.code && ev.recipient < rcpts.size()) {
-                verdict[ev.recipient] = text;
-                accepted[ev.recipient] = ok && rcpt_ok[ev.recipient];
-            } else {
-                for (std::size_t i = 0; i < rcpts.size(); ++i) {
-                    if (!rcpt_ok[i] && !verdict[i].empty()) continue; // keeps its RCPT refusal
-                    verdict[i] = text;
-                    accepted[i] = ok;
-                }
-            }
+            body_pos_ += next.size();
+        }
+        if (body_ended_) return true;
+        body_ended_ = true;
+        if (const smtpp::errc e = s_.end_body(); e != smtpp::errc::ok) {
+            out_.failure(std::string("cannot end the message: ") + smtpp::to_string(e));
+            return false;
+        }
+        return true;
+    }
+
+    enum class step : std::uint8_t { moved, blocked, over };
+
+    // Sends what the connection takes of the session's output.
+    step write_some(short& events) {
+        const io_result w = net_.write(s_.pending_output());
+        switch (w.what) {
+        case io_result::state::done:
+            sent(w.bytes);
+            return step::moved;
+        case io_result::state::wait:
+            events = static_cast<short>(events | w.events);
+            return step::blocked;
+        case io_result::state::eof:
+        case io_result::state::failed:
             break;
         }
-        case k::error:
-            failed = true;
-            std::fprintf(stderr, "smtpp-send: %s%s%s%s\n", smtpp::to_string(ev.error), ev.reply.code ? ": " : "",
-                         ev.reply.code ? last_line(ev.reply).c_str() : "",
-                         o.auth && !o.starttls ? " (--auth sends a password only with --starttls)" : "");
-            break;
-        case k::closed:
-            if (ev.error != smtpp::errc::ok) {
-                failed = true;
-                std::fprintf(stderr, "smtpp-send: connection closed: %s\n", smtpp::to_string(ev.error));
+        write_failed(w.error);
+        return step::over;
+    }
+
+    // Feeds the session what the server sent.
+    step read_some(short& events) {
+        char buffer[16384];
+        const io_result r = net_.read(buffer, sizeof buffer);
+        switch (r.what) {
+        case io_result::state::done:
+            received(std::string_view(buffer, r.bytes));
+            return step::moved;
+        case io_result::state::wait:
+            events = static_cast<short>(events | r.events);
+            return step::blocked;
+        case io_result::state::eof:
+            if (eof_) break; // the session did not close at the first one
+            eof_ = true;     // the session closes once it has read what came before
+            s_.receive_eof();
+            return step::moved;
+        case io_result::state::failed:
+            out_.failure("cannot receive: " + r.error);
+            return step::over;
+        }
+        out_.failure("the server closed the connection");
+        return step::over;
+    }
+
+    void received(std::string_view bytes) {
+        trace("<-", bytes);
+        s_.receive(bytes);
+    }
+
+    // `n` octets of the output went out. The wait for a reply starts when the output is
+    // written; while the message is being written each 64 KiB is a new data block.
+    void sent(std::size_t n) {
+        trace("->", s_.pending_output().substr(0, std::min<std::size_t>(n, 2000)));
+        s_.consume_output(n);
+        written_ += n;
+        if (s_.wants_write()) {
+            if (written_ >= 65536) restart_clock();
+            return;
+        }
+        if (stage_ == stage::body && body_ended_) {
+            stage_ = stage::message_sent;
+            out_.message_sent();
+        }
+        restart_clock();
+    }
+
+    // The server stopped taking our bytes (reset, or closed). A reply it sent before is worth
+    // more than the write error: read what is there first.
+    void write_failed(const std::string& error) {
+        char buffer[16384];
+        for (;;) {
+            const io_result r = net_.read(buffer, sizeof buffer);
+            if (r.what != io_result::state::done) break;
+            received(std::string_view(buffer, r.bytes));
+            if (!handle_events()) return;
+        }
+        out_.failure("cannot send: " + error);
+    }
+
+    // Best effort, within the current deadline: what the session queued before it closed.
+    void flush() {
+        while (s_.wants_write()) {
+            const io_result w = net_.write(s_.pending_output());
+            if (w.what == io_result::state::done) {
+                s_.consume_output(w.bytes);
+            } else if (w.what != io_result::state::wait ||
+                       !smtpp_send::wait_until(net_.fd(), w.events, deadline_)) {
+                return;
             }
-            break;
-        }
-        if (ev.kind == k::closed) {
-            (void)net.write_all(s.pending_output());
-            break;
-        }
-        if (s.wants_write()) {
-            trace(o.verbose, "->", s.pending_output().substr(0, 2000));
-            if (!net.write_all(s.pending_output())) {
-                std::fprintf(stderr, "smtpp-send: write failed: %s\n", std::strerror(errno));
-                s.receive_eof();
-            }
-            s.consume_output(s.pending_output().size());
-            continue;
-        }
-        if (ev.kind != k::need_data) continue;
-        const long n = net.read(buf, sizeof buf);
-        if (n > 0) {
-            trace(o.verbose, "<-", std::string_view(buf, static_cast<std::size_t>(n)));
-            s.receive(std::string_view(buf, static_cast<std::size_t>(n)));
-        } else {
-            s.receive_eof();
         }
     }
 
-    // Exit 0 only when every recipient was accepted (errors after that, e.g. on QUIT, were
-    // printed but do not undo a delivery).
-    bool all = true;
-    for (std::size_t i = 0; i < rcpts.size(); ++i) {
-        if (verdict[i].empty()) verdict[i] = failed ? "not delivered (see the error above)" : "not attempted";
-        std::printf("%s: %s\n", o.to[i].c_str(), verdict[i].c_str());
-        all = all && accepted[i];
+    [[nodiscard]] std::string error_text(const smtpp::client_event& ev) const {
+        std::string text = smtpp::to_string(ev.error);
+        if (ev.reply.code != 0) text += ": " + smtpp_send::last_line(ev.reply);
+        if (ev.error == smtpp::errc::tls_required && o_.auth && !o_.starttls) {
+            text += " (--auth sends a password only with --starttls)";
+        }
+        return text;
     }
-    return all ? 0 : 1;
+
+    // Why the session closed, named: the server's closing, a protocol error, or an EOF.
+    [[nodiscard]] std::string closed_text(const smtpp::client_event& ev) const {
+        const std::string reply = ev.reply.code != 0 ? ": " + smtpp_send::last_line(ev.reply) : "";
+        switch (ev.error) {
+        case smtpp::errc::peer_closed_early:
+            return "the server closed the connection before " + wait_.what;
+        case smtpp::errc::connection_closed:
+            return "the server closed the connection";
+        case smtpp::errc::service_closing:
+            return "the server closed the service" + reply;
+        case smtpp::errc::invalid_config:
+            return "invalid configuration (--helo wants a domain or an address literal; no LMTP on "
+                   "port 25)";
+        default:
+            return std::string("protocol error: ") + smtpp::to_string(ev.error) + reply +
+                   " (waiting for " + wait_.what + ")";
+        }
+    }
+
+    void trace(const char* direction, std::string_view bytes) const {
+        if (!o_.verbose) return;
+        while (!bytes.empty()) {
+            const std::size_t nl = bytes.find('\n');
+            std::string_view line = bytes.substr(0, nl);
+            if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+            const std::string shown = smtpp_send::printable(line.substr(0, 200));
+            std::fprintf(stderr, "%s %s\n", direction, shown.c_str());
+            bytes.remove_prefix(nl == std::string_view::npos ? bytes.size() : nl + 1);
+        }
+    }
+
+    const smtpp_send::options& o_;
+    const smtpp_send::tls_settings& tls_;
+    smtpp::client_session& s_;
+    smtpp_send::connection& net_;
+    std::string_view message_;
+    const smtpp::envelope& env_;
+    smtpp_send::report& out_;
+
+    stage stage_ = stage::greeting;
+    wait_spec wait_{};
+    clock::time_point deadline_{};
+    std::size_t written_ = 0; // octets written since the deadline started
+    std::size_t body_pos_ = 0;
+    bool mail_sent_ = false;
+    bool body_ended_ = false;
+    bool eof_ = false;
+};
+
+} // namespace
+
+int main(int argc, char** argv) {
+    std::signal(SIGPIPE, SIG_IGN);
+    smtpp_send::options o;
+    std::string host, port;
+    if (!smtpp_send::parse(argc, argv, o) ||
+        !smtpp_examples::split_host_port(o.server, host, port)) {
+        smtpp_send::usage(stderr);
+        return 2;
+    }
+    if (o.starttls && !SMTPP_EXAMPLES_TLS) {
+        std::fprintf(stderr, "smtpp-send: --starttls needs OpenSSL, and this build has none\n");
+        return 2;
+    }
+    std::string message;
+    if (!read_input(o.file, message)) {
+        std::fprintf(stderr, "smtpp-send: cannot read %s: %s\n", o.file.c_str(),
+                     std::strerror(errno));
+        return 2;
+    }
+
+    std::vector<smtpp::recipient> recipients;
+    for (const std::string& to : o.to) recipients.emplace_back(to);
+    smtpp::envelope env(o.from, recipients.data(), recipients.size());
+    describe_content(message, env);
+
+    smtpp_send::tls_settings tls;
+    tls.name = o.tls_name.empty() ? host : o.tls_name;
+    tls.ca_file = o.ca_file;
+    tls.verify = !o.insecure;
+    if (o.insecure) {
+        std::fprintf(
+            stderr,
+            "smtpp-send: warning: --insecure: the server's certificate is NOT verified; anyone in "
+            "the path can read and change the conversation%s\n",
+            o.auth ? " and learn the password" : "");
+    }
+
+    smtpp_send::report out(o.to);
+    std::string error;
+    const int fd = smtpp_send::connect_to(host, port, o.wait.connect, error);
+    if (fd < 0) {
+        out.failure(error);
+        return out.print();
+    }
+    smtpp_send::connection net(fd);
+    smtpp::client_session session(make_config(o, port));
+    conversation(o, tls, session, net, message, env, out).run();
+    return out.print();
 }

@@ -26,6 +26,8 @@ U2=$'\347\224\260\344\270\255@\344\276\213\343\201\210.test'
 
 # --- smtpp-server ---
 make_cert
+# The test certificate names mx.test: smtpp-send verifies it against itself as the only CA.
+VERIFY=(--ca-file "$T/cert.pem" --tls-name mx.test)
 md="$T/smtpp-md"
 mkdir -p "$md"
 args=(--maildir "$md")
@@ -46,10 +48,10 @@ $CHECK "$md" --index 2 --eml "$T/big.eml" || fail "big message"
 ok "smtpp-send -> smtpp-server: $(stat -c %s "$T/big.eml") bytes from stdin"
 n=3
 if [ "${SMTPP_TLS:-0}" = 1 ]; then
-    smtpp_send --server 127.0.0.1:$PORT --from a@client.test --to x@mx.test --starttls --auth user1:secret "$T/msg.txt" >"$T/out4" ||
+    smtpp_send --server 127.0.0.1:$PORT --from a@client.test --to x@mx.test --starttls "${VERIFY[@]}" --auth user1:secret "$T/msg.txt" >"$T/out4" ||
         fail "STARTTLS + AUTH: $(cat "$T/out4")"
     $CHECK "$md" --index 3 --eml "$T/msg.eml" --tls yes --auth user1 || fail "STARTTLS + AUTH message"
-    if smtpp_send --server 127.0.0.1:$PORT --from a@client.test --to x@mx.test --starttls --auth user1:wrong "$T/msg.txt" >"$T/out5" 2>&1; then
+    if smtpp_send --server 127.0.0.1:$PORT --from a@client.test --to x@mx.test --starttls "${VERIFY[@]}" --auth user1:wrong "$T/msg.txt" >"$T/out5" 2>&1; then
         fail "a wrong password gave exit status 0"
     fi
     n=4
@@ -64,9 +66,9 @@ if [ "${SMTPP_TLS:-0}" = 1 ]; then
         tm="$T/$kind-tls-big"
         mkdir -p "$tm"
         start_server "$kind" "$kind-tls-big" --maildir "$tm" --tls-cert "$T/cert.pem" --tls-key "$T/key.pem"
-        smtpp_send --server 127.0.0.1:$PORT --starttls --from a@client.test --to x@mx.test "$T/big.txt" >"$T/out-big" ||
+        smtpp_send --server 127.0.0.1:$PORT --starttls "${VERIFY[@]}" --from a@client.test --to x@mx.test "$T/big.txt" >"$T/out-big" ||
             fail "$kind: big message over TLS: $(cat "$T/out-big")"
-        smtpp_send --server 127.0.0.1:$PORT --starttls --from a@client.test --to x@mx.test "$T/msg.txt" >"$T/out-big" ||
+        smtpp_send --server 127.0.0.1:$PORT --starttls "${VERIFY[@]}" --from a@client.test --to x@mx.test "$T/msg.txt" >"$T/out-big" ||
             fail "$kind: second message over TLS: $(cat "$T/out-big")"
         $CHECK "$tm" --count 2 --index 0 --eml "$T/big.eml" --tls yes --chunked yes || fail "$kind: big message over TLS"
         $CHECK "$tm" --index 1 --eml "$T/msg.eml" --tls yes || fail "$kind: small message over TLS"
