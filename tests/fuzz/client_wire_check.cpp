@@ -27,7 +27,8 @@ bool is_base64_line(std::string_view s) {
 
 } // namespace
 
-void check_client_wire(std::string_view wire, std::deque<std::string> bodies, bool cut_short) {
+void check_client_wire(std::string_view wire, std::deque<sent_body> bodies, bool cut_short) {
+    std::size_t mail_commands = 0;
     command_options permissive;
     permissive.size = permissive.eight_bit_mime = permissive.binarymime = true;
     permissive.smtputf8 = permissive.dsn = permissive.auth = permissive.allow_unknown_params = true;
@@ -76,7 +77,7 @@ void check_client_wire(std::string_view wire, std::deque<std::string> bodies, bo
                 decoded += "\r\n";
             }
             if (!ended && cut_short) return; // the body was cut off by a close on error
-            if (ended && !bodies.empty() && decoded == bodies.front()) {
+            if (ended && !bodies.empty() && decoded == bodies.front().text) {
                 // Stuffing check: no line of the wire body starts with a single dot.
                 for (std::size_t q = pos; q < p - 3;) {
                     const std::size_t e = wire.find("\r\n", q);
@@ -92,15 +93,17 @@ void check_client_wire(std::string_view wire, std::deque<std::string> bodies, bo
         }
         if (r.cmd.kind == verb::mail || r.cmd.kind == verb::rset || r.cmd.kind == verb::quit) {
             // Chunks without BDAT LAST: a refused chunk ended the message. Without PIPELINING
-            // the caller may have ended the body already, its last chunk (at most the closing
-            // CRLF) waiting for that reply (RFC 3030 2): that body never completed.
-            const bool ended_body =
+            // the caller may have ended this transaction's body already, its last chunk (at
+            // most the closing CRLF) waiting for that reply (RFC 3030 2): it never completed.
+            const bool held_back =
                 !bdat_payload.empty() && !bodies.empty() &&
-                bodies.front().compare(0, bdat_payload.size(), bdat_payload) == 0 &&
-                bodies.front().size() - bdat_payload.size() <= 2;
-            if (ended_body) bodies.pop_front();
+                bodies.front().transaction + 1 == mail_commands &&
+                bodies.front().text.compare(0, bdat_payload.size(), bdat_payload) == 0 &&
+                bodies.front().text.size() - bdat_payload.size() <= 2;
+            if (held_back) bodies.pop_front();
             bdat_payload.clear();
         }
+        if (r.cmd.kind == verb::mail) ++mail_commands;
         if (r.cmd.kind == verb::bdat) {
             if (pos + r.cmd.bdat_size > wire.size()) { // chunk cut off by a close on error
                 FUZZ_CHECK(cut_short);
@@ -109,23 +112,22 @@ void check_client_wire(std::string_view wire, std::deque<std::string> bodies, bo
             bdat_payload.append(wire.substr(pos, static_cast<std::size_t>(r.cmd.bdat_size)));
             pos += static_cast<std::size_t>(r.cmd.bdat_size);
             if (r.cmd.bdat_last) {
-                if (bodies.empty() || bodies.front() != bdat_payload) {
+                if (bodies.empty() || bodies.front().text != bdat_payload) {
                     std::fprintf(stderr, "BDAT payload \"%s\" is not the next body sent \"%s\"\n",
                                  escaped(bdat_payload).c_str(),
-                                 bodies.empty() ? "(none)" : escaped(bodies.front()).c_str());
+                                 bodies.empty() ? "(none)" : escaped(bodies.front().text).c_str());
                 }
-                FUZZ_CHECK(!bodies.empty() && bodies.front() == bdat_payload);
+                FUZZ_CHECK(!bodies.empty() && bodies.front().text == bdat_payload);
                 bodies.pop_front();
                 bdat_payload.clear();
             }
         }
     }
     if (!bodies.empty() && !cut_short) {
-        std::fprintf(stderr, "%zu body/bodies never reached the wire, next: \"%s\"\n", bodies.size(),
-                     escaped(bodies.front()).c_str());
+        std::fprintf(stderr, "%zu body/bodies never reached the wire, next: \"%s\"\n",
+                     bodies.size(), escaped(bodies.front().text).c_str());
     }
     FUZZ_CHECK(bodies.empty() || cut_short);
 }
-
 
 } // namespace smtpp_fuzz

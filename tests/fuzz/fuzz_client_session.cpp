@@ -200,6 +200,7 @@ private:
             quit_sent_ = true;
             return;
         }
+        ++mails_sent_;
         {
             body_pieces_ = 1 + in_.take_range(0, 3);
             body_.clear();
@@ -213,7 +214,9 @@ private:
             const errc e = session_.end_body();
             if (verbose_) std::fprintf(stderr, "end_body() -> %s\n", to_string(e));
             if (e == errc::ok) {
-                bodies_.push_back(content_ == body_content::binary ? body_ : smtpp_fuzz::normalise(body_));
+                bodies_.push_back(
+                    {content_ == body_content::binary ? body_ : smtpp_fuzz::normalise(body_),
+                     mails_sent_ - 1});
                 in_body_ = false;
             } else if (e == errc::bare_cr && !fixed_trailing_cr_) {
                 // Bare line endings refused and the body ends in CR: complete the CRLF.
@@ -322,7 +325,8 @@ private:
     std::size_t body_pieces_ = 0;
     body_content content_ = body_content::seven_bit;
     std::string body_;
-    std::deque<std::string> bodies_;
+    std::deque<smtpp_fuzz::sent_body> bodies_;
+    std::size_t mails_sent_ = 0; // successful send_mail() calls: MAIL commands queued
     std::string wire_;
     bool verbose_ = std::getenv("SMTPP_FUZZ_VERBOSE") != nullptr;
     bool requires_tls_for_auth_ = false;

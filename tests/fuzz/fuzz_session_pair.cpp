@@ -235,8 +235,9 @@ private:
     void finish(const client_event& closed) {
         shuttle();
         server_->run();
-        std::deque<std::string> bodies;
-        for (const expected_message& m : expected_) bodies.push_back(m.body);
+        std::deque<smtpp_fuzz::sent_body> bodies;
+        for (const expected_message& m : expected_)
+            bodies.push_back({m.body, smtpp_fuzz::sent_body::any_transaction});
         smtpp_fuzz::check_client_wire(wire_, bodies, closed.error != errc::ok);
         const auto& got = server_->delivered();
         if (std::getenv("SMTPP_FUZZ_VERBOSE") != nullptr) {
