@@ -36,13 +36,15 @@
 #ifndef SMTPP_REPLY_READER_HPP
 #define SMTPP_REPLY_READER_HPP
 
-#include <smtpp/config.hpp>
+#include <smtpp/macros.hpp>
+#include <smtpp/detail/buffer.hpp>
 #include <smtpp/detail/line_scanner.hpp>
 #include <smtpp/error.hpp>
 #include <smtpp/limits.hpp>
 #include <smtpp/status.hpp>
 
 #include <cstddef>
+#include <cstdint>
 #include <iterator>
 #include <string>
 #include <string_view>
@@ -108,7 +110,7 @@ private:
 };
 
 // The lines of a reply as a range: `for (std::string_view text : r.lines())`.
-struct reply_lines {
+struct reply_line_range {
     std::string_view raw;
     [[nodiscard]] reply_line_iterator begin() const noexcept { return reply_line_iterator(raw); }
     [[nodiscard]] reply_line_iterator end() const noexcept {
@@ -116,10 +118,11 @@ struct reply_lines {
     }
 };
 
-// One complete reply. The views are valid until the next mutating call on the reader that
-// produced it (see the top of this header).
+// A reply received: what reply_reader hands out and what client_session's events carry.
+// The views are valid until the next mutating call on whatever produced it (the reader, see
+// the top of this header; the client session).
 struct reply {
-    int code = 0;             // the three digits, 200..599
+    std::uint16_t code = 0;   // the three digits, 200..599
     enhanced_status status{}; // of the first line (RFC 2034/3463); empty when absent or when
                               // its class differs from the code's first digit
     std::string_view raw;     // every octet of the reply, line terminators included
@@ -130,13 +133,13 @@ struct reply {
 
     // How to act on the reply: by its first digit only (RFC 5321 4.2, 4.2.1).
     [[nodiscard]] reply_class kind() const noexcept { return class_of(code); }
-    [[nodiscard]] reply_lines lines() const noexcept { return {raw}; }
-    // Text of the first line (the greeting's "domain text", a 250's message ...).
-    [[nodiscard]] std::string_view first_text() const noexcept { return *lines().begin(); }
-    // Calls f(std::string_view text) for each line, first to last.
-    template <class F>
-    void for_each_line(F&& f) const {
-        for (const std::string_view text : lines()) f(text);
+    // The text of each line after the code and its separator, enhanced status code included.
+    [[nodiscard]] reply_line_range lines() const noexcept { return {raw}; }
+    // The first line's text without its enhanced status code: "Recipient OK" of
+    // "250 2.1.5 Recipient OK"; empty for a reply of the code alone.
+    [[nodiscard]] std::string_view text() const noexcept {
+        const std::string_view first = raw.empty() ? std::string_view() : *lines().begin();
+        return status.empty() ? first : strip_enhanced_status(first);
     }
 };
 
@@ -287,18 +290,9 @@ private:
             std::size_t grown = buffer_.capacity() * 2;
             if (grown < options_.line_limit * 2) grown = options_.line_limit * 2;
             if (grown < needed) grown = needed;
-            grow_to(grown < bound() ? grown : bound());
+            detail::grow_exactly(buffer_, grown < bound() ? grown : bound());
         }
         buffer_.append(bytes.data(), bytes.size());
-    }
-
-    // Reallocates to exactly `size` octets: std::string::reserve may round a request up to
-    // twice the old capacity, which would break the line_limit * max_lines promise.
-    void grow_to(std::size_t size) {
-        std::string bigger;
-        bigger.reserve(size);
-        bigger.append(buffer_);
-        buffer_.swap(bigger);
     }
 
     // Checks one complete line (terminator included) and records it in the reply.
@@ -311,7 +305,8 @@ private:
         }
         if (detail::find_byte(line, '\r') != detail::no_position) return errc::bare_cr;
         if (!is_reply_line_start(line)) return errc::bad_reply_code;
-        const int code = (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
+        const auto code =
+            static_cast<std::uint16_t>((line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0'));
         if (lines_ == 0) {
             first_line(code, line);
         } else if (code != code_) {
@@ -332,7 +327,7 @@ private:
         return line.size() == 3 || line[3] == ' ' || line[3] == '-';
     }
 
-    void first_line(int code, std::string_view line) noexcept {
+    void first_line(std::uint16_t code, std::string_view line) noexcept {
         code_ = code;
         status_ = {};
         standard_ = line[1] <= '5';
@@ -346,7 +341,7 @@ private:
     std::string buffer_;     // the unfinished reply, or the last reply handed out from here
     bool delivered_ = false; // buffer_ holds a reply already handed out
     errc error_ = errc::ok;
-    int code_ = 0;
+    std::uint16_t code_ = 0;
     std::size_t lines_ = 0;
     enhanced_status status_{};
     bool standard_ = true;

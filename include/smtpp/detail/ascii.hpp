@@ -3,20 +3,12 @@
 #ifndef SMTPP_DETAIL_ASCII_HPP
 #define SMTPP_DETAIL_ASCII_HPP
 
-#include <smtpp/config.hpp>
+#include <smtpp/macros.hpp>
 
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
 
-// Keeps rare slow paths (UTF-8 decoding, error replies) out of the inlined fast paths.
-#if defined(__GNUC__) || defined(__clang__)
-#define SMTPP_DETAIL_NOINLINE __attribute__((noinline))
-#elif defined(_MSC_VER)
-#define SMTPP_DETAIL_NOINLINE __declspec(noinline)
-#else
-#define SMTPP_DETAIL_NOINLINE
-#endif
 
 SMTPP_NAMESPACE_BEGIN
 namespace detail {
