@@ -30,8 +30,8 @@ bool is_base64_line(std::string_view s) {
 void check_client_wire(std::string_view wire, std::deque<sent_body> bodies, bool cut_short) {
     std::size_t mail_commands = 0;
     command_options permissive;
-    permissive.size = permissive.eight_bit_mime = permissive.binarymime = true;
-    permissive.smtputf8 = permissive.dsn = permissive.auth = permissive.allow_unknown_params = true;
+    permissive.offer.size = permissive.offer.eight_bit_mime = permissive.offer.binarymime = true;
+    permissive.offer.smtputf8 = permissive.offer.dsn = permissive.auth = permissive.allow_unknown_params = true;
     permissive.address.allow_utf8 = true;
     std::size_t pos = 0;
     std::string bdat_payload;

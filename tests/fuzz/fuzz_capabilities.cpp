@@ -13,7 +13,7 @@
 //    mechanisms and hostname that were written;
 //  - parse_ehlo_reply on arbitrary bytes: every view lies inside the reply, the flags agree
 //    with a reference scan of the lines, and the storage overload gives the same result.
-#include <smtpp/capabilities.hpp>
+#include <smtpp/ehlo_reader.hpp>
 #include <smtpp/reply.hpp>
 #include <smtpp/reply_reader.hpp>
 

@@ -3,7 +3,7 @@
 //
 // Input: byte 0 and byte 1 choose the client_config (see config_from); the rest is what the
 // server sends. The input's trailing octets are read a second time, from the end, as the
-// caller's choices: receive() piece sizes, envelopes (sender, recipients, DSN, content kind),
+// caller's choices: copying receive() or receive_in_place(), piece sizes, envelopes (sender, recipients, DSN, content kind),
 // message bodies (fixed tricky bodies and slices of the input), auth answers, TLS/EOF, how
 // much output is written.
 // Invariants:
@@ -60,7 +60,7 @@ client_config config_from(std::uint8_t a, std::uint8_t b) {
     c.credentials.username = "alice";
     c.credentials.password = "secret";
     c.auth_requires_tls = (b & 16u) != 0;
-    c.refuse_bare_line_endings = (b & 32u) != 0;
+    c.normalize_line_endings = (b & 32u) == 0;
     if ((b & 64u) != 0) c.limit.output_buffer = 512;
     return c;
 }
@@ -85,6 +85,7 @@ public:
           requires_tls_for_auth_(config.auth_requires_tls && !config.auth_mechanisms.empty()) {}
 
     void run() {
+        copy_ = (in_.take_u8() & 1u) != 0;
         transactions_left_ = in_.take_range(0, 3);
         const std::size_t max_steps = 20000 + 64 * input_.size();
         std::size_t steps = 0;
@@ -110,7 +111,7 @@ public:
             handle(ev);
             maybe_consume();
         }
-        consume(session_.pending_output().size());
+        consume_all();
         if (std::getenv("SMTPP_FUZZ_VERBOSE") != nullptr) {
             std::printf("%zu body/bodies sent; client said:\n%s\n", bodies_.size(), wire_.c_str());
         }
@@ -120,10 +121,15 @@ public:
     }
 
 private:
+    // Writes every queued octet, one pending_output() block after the other.
+    void consume_all() {
+        while (session_.pending_output_size() != 0) consume(session_.pending_output().size());
+    }
+
     void consume(std::size_t n) {
         const std::string_view pending = session_.pending_output();
         if (n > pending.size()) n = pending.size();
-        if (requires_tls_for_auth_ && !session_.is_secure()) {
+        if (requires_tls_for_auth_ && !session_.tls_active()) {
             const std::string_view sent = pending.substr(0, n);
             FUZZ_CHECK(sent.find("AUTH ") == std::string_view::npos);
         }
@@ -149,8 +155,8 @@ private:
             start_transaction_or_quit();
             return true;
         }
-        if (!session_.pending_output().empty()) {
-            consume(session_.pending_output().size());
+        if (session_.pending_output_size() != 0) {
+            consume_all();
             return true;
         }
         return false;
@@ -178,12 +184,12 @@ private:
         e.sender = senders[in_.take_u8() % 6];
         e.recipients = list;
         e.recipient_count = count;
-        static constexpr body_content contents[] = {body_content::seven_bit, body_content::eight_bit, body_content::binary};
-        e.content = contents[in_.take_u8() % 3];
+        static constexpr body_type contents[] = {body_type::unspecified, body_type::eight_bit_mime, body_type::binary_mime};
+        e.body = contents[in_.take_u8() % 3];
         e.size = in_.take_bool() ? in_.take_range(0, 100000) : 0;
         e.utf8_message = (in_.take_u8() & 7u) == 0;
         e.envid = in_.take_bool() ? "QQ314159" : "";
-        content_ = e.content;
+        content_ = e.body;
         errc r = session_.send_mail(e);
         if (r != errc::ok && r != errc::invalid_state) {
             // Refused before anything was queued (the session stays ready): send a plain one.
@@ -192,7 +198,7 @@ private:
             plain.sender = "alice@example.org";
             plain.recipients = &plain_rcpt;
             plain.recipient_count = 1;
-            content_ = plain.content;
+            content_ = plain.body;
             r = session_.send_mail(plain);
         }
         if (r != errc::ok) {
@@ -215,7 +221,7 @@ private:
             if (verbose_) std::fprintf(stderr, "end_body() -> %s\n", to_string(e));
             if (e == errc::ok) {
                 bodies_.push_back(
-                    {content_ == body_content::binary ? body_ : smtpp_fuzz::normalise(body_),
+                    {content_ == body_type::binary_mime ? body_ : smtpp_fuzz::normalise(body_),
                      mails_sent_ - 1});
                 in_body_ = false;
             } else if (e == errc::bare_cr && !fixed_trailing_cr_) {
@@ -252,24 +258,32 @@ private:
         if (ev.reply.code != 0) {
             FUZZ_CHECK(ev.reply.code >= 200 && ev.reply.code <= 599);
             FUZZ_CHECK(!ev.reply.raw.empty());
-            FUZZ_CHECK(ev.reply.text.empty() ||
-                       (ev.reply.text.data() >= ev.reply.raw.data() &&
-                        ev.reply.text.data() + ev.reply.text.size() <= ev.reply.raw.data() + ev.reply.raw.size()));
+            const std::string_view text = ev.reply.text();
+            FUZZ_CHECK(text.empty() || (text.data() >= ev.reply.raw.data() &&
+                                        text.data() + text.size() <= ev.reply.raw.data() + ev.reply.raw.size()));
         }
         switch (ev.kind) {
         case k::need_data:
             if (pos_ < input_.size()) {
                 std::size_t n = in_.take_range(1, 128);
                 if (in_.empty() || n > input_.size() - pos_) n = input_.size() - pos_;
-                session_.receive(input_.substr(pos_, n));
-                pos_ += n;
+                const std::string_view piece = input_.substr(pos_, n);
+                if (copy_) {
+                    const std::size_t taken = session_.receive(piece);
+                    FUZZ_CHECK(taken > 0 || session_.is_closed()); // need_data: there is room
+                    pos_ += taken == 0 ? n : taken;
+                } else {
+                    const errc e = session_.receive_in_place(piece);
+                    FUZZ_CHECK(e == errc::ok || e == errc::connection_closed);
+                    pos_ += n;
+                }
             } else if (!eof_) {
                 session_.receive_eof();
                 eof_ = true;
             }
             break;
-        case k::start_tls:
-            consume(session_.pending_output().size());
+        case k::tls_handshake:
+            consume_all();
             if ((in_.take_u8() & 15u) == 0) {
                 session_.receive_eof();
                 eof_ = true;
@@ -323,7 +337,8 @@ private:
     errc closed_error_ = errc::ok;
     std::size_t transactions_left_ = 0;
     std::size_t body_pieces_ = 0;
-    body_content content_ = body_content::seven_bit;
+    body_type content_ = body_type::unspecified;
+    bool copy_ = false; // receive() copies; otherwise receive_in_place()
     std::string body_;
     std::deque<smtpp_fuzz::sent_body> bodies_;
     std::size_t mails_sent_ = 0; // successful send_mail() calls: MAIL commands queued
@@ -337,7 +352,7 @@ private:
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     if (size < 2) return 0;
     const client_config config = config_from(data[0], data[1]);
-    if (validate(config) != errc::ok) return 0;
+    if (config.validate() != errc::ok) return 0;
     const std::string_view server(reinterpret_cast<const char*>(data) + 2, size - 2);
     smtpp_fuzz::fuzz_input choices(data + 2, size - 2);
     driver d(config, server, choices);

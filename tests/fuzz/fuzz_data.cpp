@@ -266,7 +266,7 @@ bool same_traits(const body_traits& a, const body_traits& b) {
 
 void check_encoder(std::string_view body, std::size_t text_line, bool reject, smtpp_fuzz::fuzz_input& in) {
     data_encoder_options o;
-    o.reject_bare_cr_lf = reject;
+    o.normalize_line_endings = !reject;
     o.text_line = text_line;
     const encoded whole = run_encoder(body, o, nullptr, false);
     const encoded split = run_encoder(body, o, &in, true);

@@ -2,9 +2,10 @@
 //
 // Input: byte 0 and byte 1 choose the server_config (see config_from); everything after them
 // is what the client sends. The input's trailing octets are read a second time, from the end,
-// as the caller's choices: receive() piece sizes, accept/reject/reply/challenge/deferral of
+// as the caller's choices: copying receive() or receive_in_place(), piece sizes,
+// accept/reject/reply/challenge/deferral of
 // each decision, partial consume_output() sizes, tls_established(true/false) or EOF at a
-// start_tls, an optional shutdown().
+// tls_handshake, an optional shutdown().
 // Invariants:
 //  - the session terminates: after receive_eof() it reaches `closed` without asking for data,
 //    and no loop of events runs forever;
@@ -22,9 +23,10 @@
 //    body_chunk events as the documentation tells an embedder to, dropping them only on
 //    transaction_reset and after the final message_end, so any end of a transaction the
 //    session does not report shows up as a body (and size) that does not match;
-//  - API misuse is refused without effect: receive() while bytes are unread -> invalid_state;
-//    accept() with no decision pending -> invalid_state; receive() after closed ->
-//    connection_closed;
+//  - API misuse is refused without effect: receive_in_place() while bytes are unread ->
+//    invalid_state; accept() with no decision pending -> invalid_state; receive_in_place()
+//    after closed -> connection_closed, receive() -> 0;
+//  - a copying receive() at need_data takes at least one octet (the session has room);
 //  - heap_bytes() stays within a bound set by the limits, never growing with the input;
 //  - after limits.auth_failures_before_disconnect refused (5xx) AUTH exchanges no AUTH
 //    decision is asked again: the session has closed.
@@ -52,13 +54,13 @@ server_config config_from(std::uint8_t a, std::uint8_t b) {
     c.hostname = "mx.example.org";
     c.greeting_text = "ESMTP smtpp fuzz";
     c.lmtp = (a & 1u) != 0;
-    c.chunking = (a & 2u) != 0;
-    c.binarymime = c.chunking && (a & 4u) != 0;
-    c.smtputf8 = (a & 8u) != 0;
-    c.dsn = (a & 16u) != 0;
-    c.starttls = (a & 32u) != 0;
+    c.offer.chunking = (a & 2u) != 0;
+    c.offer.binarymime = c.offer.chunking && (a & 4u) != 0;
+    c.offer.smtputf8 = (a & 8u) != 0;
+    c.offer.dsn = (a & 16u) != 0;
+    c.offer.starttls = (a & 32u) != 0;
     if ((a & 64u) != 0) c.auth_mechanisms = "PLAIN LOGIN CRAM-MD5";
-    c.pipelining = (a & 128u) == 0;
+    c.offer.pipelining = (a & 128u) == 0;
     c.require_tls = (b & 1u) != 0;
     c.require_auth = (b & 2u) != 0;
     c.plaintext_auth_requires_tls = (b & 4u) == 0;
@@ -72,7 +74,7 @@ server_config config_from(std::uint8_t a, std::uint8_t b) {
         c.limit.output_buffer = 256;
         c.limit.auth_line = 512;
     }
-    c.enhanced_status_codes = (b & 128u) == 0;
+    c.offer.enhanced_status_codes = (b & 128u) == 0;
     c.tls_active = (b & 128u) != 0 && (a & 32u) == 0;
     return c;
 }
@@ -232,6 +234,7 @@ public:
           data_starts_(data_starts(input, config.lenient_bare_lf_commands)) {}
 
     void run() {
+        copy_ = (in_.take_u8() & 1u) != 0;
         const std::uint8_t shutdown_choice = in_.take_u8();
         // Octets >= 0xf0 are rare in transcripts: only they ask for a shutdown() mid-session.
         const std::size_t shutdown_at = shutdown_choice >= 0xf0 ? 2u + 3u * (shutdown_choice - 0xf0u) : SIZE_MAX;
@@ -245,12 +248,13 @@ public:
             if (!handle(ev)) break;
             maybe_consume();
         }
-        consume(session_.pending_output().size());
+        consume_all();
         check_output(wire_, cfg_.limit.reply_line);
         // Closed for good.
         FUZZ_CHECK(session_.is_closed());
         FUZZ_CHECK(session_.next_event().kind == server_event_kind::closed);
-        FUZZ_CHECK(session_.receive("NOOP\r\n") == errc::connection_closed);
+        FUZZ_CHECK(session_.receive_in_place("NOOP\r\n") == errc::connection_closed);
+        FUZZ_CHECK(session_.receive("NOOP\r\n") == 0);
         if (std::getenv("SMTPP_FUZZ_VERBOSE") != nullptr) {
             std::printf("delivered %zu message(s); server said:\n%s\n", delivered_, wire_.c_str());
         }
@@ -259,11 +263,18 @@ public:
 private:
     void check_memory() {
         const limits& l = cfg_.limit;
-        const std::size_t bound = 2 * l.output_buffer + 2 * l.auth_line + 8 * 2048 + 16384;
+        // Two output blocks of up to output_buffer each, the copied input, line tails.
+        const std::size_t input = copy_ ? l.input_buffer : 0;
+        const std::size_t bound = 4 * l.output_buffer + input + 2 * l.auth_line + 8 * 2048 + 16384;
         if (session_.heap_bytes() > bound) {
             std::fprintf(stderr, "heap_bytes %zu > %zu\n", session_.heap_bytes(), bound);
         }
         FUZZ_CHECK(session_.heap_bytes() <= bound);
+    }
+
+    // Writes every queued octet, one pending_output() block after the other.
+    void consume_all() {
+        while (session_.pending_output_size() != 0) consume(session_.pending_output().size());
     }
 
     void consume(std::size_t n) {
@@ -290,11 +301,18 @@ private:
         if (in_.empty()) n = input_.size() - pos_;
         if (n > input_.size() - pos_) n = input_.size() - pos_;
         const std::string_view piece = input_.substr(pos_, n);
-        const errc e = session_.receive(piece);
+        if (copy_) {
+            const std::size_t taken = session_.receive(piece);
+            FUZZ_CHECK(taken > 0);
+            pos_ += taken;
+            return true;
+        }
+        const errc e = session_.receive_in_place(piece);
         FUZZ_CHECK(e == errc::ok);
         pos_ += n;
         // Feeding again before the session read anything is refused and changes nothing.
-        if (check_refusal && (in_.take_u8() & 15u) == 0) FUZZ_CHECK(session_.receive("RSET\r\n") == errc::invalid_state);
+        if (check_refusal && (in_.take_u8() & 15u) == 0)
+            FUZZ_CHECK(session_.receive_in_place("RSET\r\n") == errc::invalid_state);
         return true;
     }
 
@@ -318,8 +336,8 @@ private:
             deferred_ = false;
             answer(deferred_kind_, true);
             return true;
-        case k::start_tls: {
-            consume(session_.pending_output().size());
+        case k::tls_handshake: {
+            consume_all();
             const std::uint8_t how = in_.take_u8();
             if (how < 16 && !eof_) {
                 // Plaintext sent after STARTTLS's 220 must be dropped, never executed.
@@ -400,7 +418,7 @@ private:
             else if (kind == k::vrfy || kind == k::expn) code = 252;
             else if (kind == k::help) code = 214;
             const std::string_view lines[] = {"mx.example.org first line", "second line", "third line"};
-            if ((how & 1u) != 0) e = session_.reply_lines(code, {}, lines, 1 + how % 3);
+            if ((how & 1u) != 0) e = session_.reply(code, {}, lines, 1 + how % 3);
             else e = session_.reply(code, {}, "mx.example.org custom reply");
             if (e == errc::invalid_argument) e = session_.accept();
         } else if (kind == k::auth) {
@@ -460,6 +478,7 @@ private:
     std::size_t min_start_ = 0;
     std::size_t delivered_ = 0;
     bool eof_ = false;
+    bool copy_ = false; // receive() copies; otherwise receive_in_place()
     bool deferred_ = false;
     bool mail_binary_ = false; // the transaction's MAIL had BODY=BINARYMIME
     std::size_t auth_refused_ = 0;
