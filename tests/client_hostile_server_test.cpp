@@ -7,6 +7,7 @@
 #include <smtpp/client_session.hpp>
 
 #include "server_transcript.hpp" // escape()
+#include "session_helpers.hpp"
 #include "smtpp_catch.hpp"
 #include "split_grind.hpp"
 
@@ -74,7 +75,7 @@ struct harness {
                 body_results.push_back(session.send_body(piece));
             body_results.push_back(session.end_body());
             break;
-        case client_event_kind::start_tls:
+        case client_event_kind::tls_handshake:
             REQUIRE(session.tls_established() == errc::ok);
             break;
         case client_event_kind::auth_challenge:
@@ -86,7 +87,7 @@ struct harness {
     }
 
     void feed(std::string_view bytes) {
-        session.receive(bytes);
+        smtpp_test::give(session, bytes);
         pump();
     }
 };

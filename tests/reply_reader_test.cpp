@@ -171,7 +171,7 @@ TEST_CASE("S-5321-4.2-c: a code alone, with or without a space, has empty text",
         const smtpp::reply r = only_reply(wire);
         CHECK(r.code == 250);
         CHECK(r.line_count == 1);
-        CHECK(r.first_text().empty());
+        CHECK(r.text().empty());
     }
     CHECK(describe(only_reply("250-\r\n250\r\n")) == "250 | |");
 }
@@ -193,7 +193,7 @@ TEST_CASE("S-5321-4.2-e: unknown codes are read by their first digit", "[reply_r
     CHECK(only_reply("259 x\r\n").standard_code);
 }
 
-TEST_CASE("S-5321-4.2-f: a first digit outside 2-5 is a fatal protocol error", "[reply_reader]") {
+TEST_CASE("S-5321-4.2-f: a first digit outside 2-5 is a protocol error that stops the reader", "[reply_reader]") {
     for (std::string_view wire :
          {"600 x\r\n", "100 x\r\n", "000 x\r\n", "900\r\n", "250-a\r\n650 b\r\n"}) {
         INFO(wire);
@@ -201,7 +201,8 @@ TEST_CASE("S-5321-4.2-f: a first digit outside 2-5 is a fatal protocol error", "
     }
     CHECK(error_of("600 x\r\n") == errc::bad_reply_code);
     CHECK(error_of("100 x\r\n") == errc::bad_reply_code);
-    CHECK(smtpp::is_fatal(errc::bad_reply_code));
+    // The reader stops for good; the client session closes with this reason.
+    CHECK_FALSE(smtpp::is_caller_error(errc::bad_reply_code));
 }
 
 TEST_CASE("RFC 5321 4.2: malformed reply lines are bad_reply_code", "[reply_reader]") {
@@ -223,7 +224,7 @@ TEST_CASE("S-5321-4.2-h: a multi-line greeting is one reply", "[reply_reader]") 
     const smtpp::reply r = only_reply("220-mx.example ESMTP\r\n220 ready\r\n");
     CHECK(r.code == 220);
     CHECK(r.line_count == 2);
-    CHECK(r.first_text() == "mx.example ESMTP");
+    CHECK(r.text() == "mx.example ESMTP");
 }
 
 TEST_CASE("S-2920-3.1-d: a multi-line reply is one reply, several replies in one read",
@@ -237,7 +238,7 @@ TEST_CASE("S-5321-4.5.3.1.5-a: reply lines of 512 octets are read, longer ones r
           "[reply_reader]") {
     const std::string line512 = "250 " + std::string(506, 'x') + "\r\n";
     REQUIRE(line512.size() == 512);
-    CHECK(only_reply(line512).first_text().size() == 506);
+    CHECK(only_reply(line512).text().size() == 506);
     CHECK(only_reply("250-" + std::string(506, 'x') + "\r\n" + line512).line_count == 2);
     const std::string line513 = "250 " + std::string(507, 'x') + "\r\n";
     CHECK(error_of(line513) == errc::reply_line_too_long);
@@ -297,9 +298,13 @@ TEST_CASE("reply texts with and without the status code", "[reply_reader]") {
     CHECK(smtpp::strip_enhanced_status("2.0.0") == "");
     const smtpp::reply r = only_reply("550-5.7.1 first\r\n550 5.7.1 second\r\n");
     std::vector<std::string> texts;
-    r.for_each_line(
-        [&](std::string_view text) { texts.emplace_back(smtpp::strip_enhanced_status(text)); });
+    for (const std::string_view text : r.lines()) {
+        texts.emplace_back(smtpp::strip_enhanced_status(text));
+    }
     CHECK(texts == std::vector<std::string>{"first", "second"});
+    CHECK(r.text() == "first");
+    // A status whose class differs from the code's is no status: it stays in the text.
+    CHECK(only_reply("250 5.0.0 odd\r\n").text() == "5.0.0 odd");
 }
 
 TEST_CASE("split grind: real server replies read the same however the bytes are cut",

@@ -16,9 +16,9 @@ smtpp::server_config test_config() {
 TEST_CASE("server_config defaults are valid, strict, and offer the RFC 5321 basics", "[server][config]") {
     const smtpp::server_config c;
     CHECK(c.validate() == errc::ok);
-    CHECK(c.pipelining);
-    CHECK(c.eight_bit_mime);
-    CHECK(c.enhanced_status_codes);
+    CHECK(c.offer.pipelining);
+    CHECK(c.offer.eight_bit_mime);
+    CHECK(c.offer.enhanced_status_codes);
     CHECK_FALSE(c.lenient_bare_lf_commands);
     CHECK_FALSE(c.lenient_space_after_colon);
     CHECK_FALSE(c.lenient_bare_line_endings);
@@ -40,14 +40,14 @@ TEST_CASE("S-5321-4.5.3.1.7-a: validate() refuses a message size limit below 64K
 
 TEST_CASE("S-6531-3.1-b, S-3030-3-a: SMTPUTF8 needs 8BITMIME, BINARYMIME needs CHUNKING", "[server][config]") {
     smtpp::server_config c = test_config();
-    c.smtputf8 = true;
-    c.eight_bit_mime = false;
+    c.offer.smtputf8 = true;
+    c.offer.eight_bit_mime = false;
     CHECK(c.validate() == errc::invalid_config);
-    c.eight_bit_mime = true;
+    c.offer.eight_bit_mime = true;
     CHECK(c.validate() == errc::ok);
-    c.binarymime = true;
+    c.offer.binarymime = true;
     CHECK(c.validate() == errc::invalid_config);
-    c.chunking = true;
+    c.offer.chunking = true;
     CHECK(c.validate() == errc::ok);
 }
 

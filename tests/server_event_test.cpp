@@ -22,7 +22,7 @@ TEST_CASE("is_decision() marks exactly the kinds that wait for an answer", "[ser
                               kind::message_end, kind::bdat_chunk, kind::vrfy, kind::expn,
                               kind::help, kind::starttls, kind::auth};
     const kind others[] = {kind::need_data, kind::output_full, kind::awaiting_decision,
-                           kind::start_tls, kind::closed, kind::body_chunk,
+                           kind::tls_handshake, kind::closed, kind::body_chunk,
                            kind::transaction_reset, kind::protocol_error};
     for (const kind k : decisions) CHECK(smtpp::is_decision(k));
     for (const kind k : others) CHECK_FALSE(smtpp::is_decision(k));

@@ -5,9 +5,11 @@
 // Fixture format (one directive per line, "#" comments and blank lines ignored):
 //   O: words        session config: lmtp chunking binarymime smtputf8 dsn starttls expn
 //                   tls_active require_tls require_auth plaintext_auth_ok bare_lf_commands
-//                   space_after_colon lenient_bare_line_endings no_esc no_pipelining no_size
+//                   space_after_colon lenient_bare_line_endings lenient_helo_extensions
+//                   no_esc no_pipelining no_size
 //                   no_8bitmime auth=PLAIN,LOGIN message_size=N recipients=N errors=N
 //                   auth_failures=N output_buffer=N command_line=N auth_line=N
+//                   bdat_discard=N
 //   C: text         client bytes, CRLF appended;  C~ text  client bytes as written
 //   S: text         expected server output, CRLF appended;  S~ text  as written
 //   E: text         expected event, as rendered by render() below
@@ -117,12 +119,12 @@ inline void apply_option(transcript& t, const std::string& word) {
     const std::string value = eq == std::string::npos ? "" : word.substr(eq + 1);
     const auto number = [&] { return static_cast<std::size_t>(std::strtoull(value.c_str(), nullptr, 10)); };
     if (key == "lmtp") c.lmtp = true;
-    else if (key == "chunking") c.chunking = true;
-    else if (key == "binarymime") c.binarymime = true;
-    else if (key == "smtputf8") c.smtputf8 = true;
-    else if (key == "dsn") c.dsn = true;
-    else if (key == "starttls") c.starttls = true;
-    else if (key == "expn") c.expn = true;
+    else if (key == "chunking") c.offer.chunking = true;
+    else if (key == "binarymime") c.offer.binarymime = true;
+    else if (key == "smtputf8") c.offer.smtputf8 = true;
+    else if (key == "dsn") c.offer.dsn = true;
+    else if (key == "starttls") c.offer.starttls = true;
+    else if (key == "expn") c.offer.expn = true;
     else if (key == "tls_active") c.tls_active = true;
     else if (key == "require_tls") c.require_tls = true;
     else if (key == "require_auth") c.require_auth = true;
@@ -130,10 +132,11 @@ inline void apply_option(transcript& t, const std::string& word) {
     else if (key == "bare_lf_commands") c.lenient_bare_lf_commands = true;
     else if (key == "space_after_colon") c.lenient_space_after_colon = true;
     else if (key == "lenient_bare_line_endings") c.lenient_bare_line_endings = true;
-    else if (key == "no_esc") c.enhanced_status_codes = false;
-    else if (key == "no_pipelining") c.pipelining = false;
-    else if (key == "no_size") c.size = false;
-    else if (key == "no_8bitmime") c.eight_bit_mime = false;
+    else if (key == "lenient_helo_extensions") c.lenient_helo_extensions = true;
+    else if (key == "no_esc") c.offer.enhanced_status_codes = false;
+    else if (key == "no_pipelining") c.offer.pipelining = false;
+    else if (key == "no_size") c.offer.size = false;
+    else if (key == "no_8bitmime") c.offer.eight_bit_mime = false;
     else if (key == "auth") {
         t.auth_mechanisms = value;
         for (char& ch : t.auth_mechanisms) ch = ch == ',' ? ' ' : ch;
@@ -145,6 +148,7 @@ inline void apply_option(transcript& t, const std::string& word) {
     else if (key == "output_buffer") c.limit.output_buffer = number();
     else if (key == "command_line") c.limit.command_line = number();
     else if (key == "auth_line") c.limit.auth_line = number();
+    else if (key == "bdat_discard") c.limit.bdat_discard_limit = number();
     else t.error += "unknown option " + word + "; ";
 }
 
@@ -270,10 +274,12 @@ inline std::string render(const smtpp::server_event& ev) {
 }
 
 // Drives one session through a transcript. `split` chooses how segment i's client bytes are
-// cut: 0 whole, 1..n-1 in two at that index, n byte by byte (n = size).
+// cut: 0 whole, 1..n-1 in two at that index, n byte by byte (n = size). `in_place`: the bytes
+// go in with receive_in_place() instead of receive(); both must give the same run.
 class transcript_run {
 public:
-    explicit transcript_run(const transcript& t) : t_(t), session_(t.config), decisions_(t.decisions) {}
+    explicit transcript_run(const transcript& t, bool in_place = false)
+        : t_(t), session_(t.config), decisions_(t.decisions), in_place_(in_place) {}
 
     struct result {
         std::vector<std::string> events;  // per segment, "\n"-joined
@@ -314,9 +320,20 @@ public:
 
 private:
     void feed(std::string_view piece) {
-        const smtpp::errc e = session_.receive(piece);
-        if (e == smtpp::errc::invalid_state) problem_ += "receive refused; ";
-        pump();
+        if (in_place_) {
+            if (session_.receive_in_place(piece) == smtpp::errc::invalid_state) problem_ += "receive refused; ";
+            return pump();
+        }
+        // Copying: what the session does not take now is offered again once it has read more.
+        while (!piece.empty()) {
+            const std::size_t taken = session_.receive(piece);
+            piece.remove_prefix(taken);
+            pump();
+            if (taken == 0) {
+                if (session_.wants_read()) problem_ += "receive took nothing; ";
+                break; // closed (the rest is never read)
+            }
+        }
     }
 
     void barrier(const std::string& name) {
@@ -358,8 +375,8 @@ private:
             case k::need_data: drain(); return;
             case k::output_full: drain(); continue;
             case k::awaiting_decision: problem_ += "undecided; "; return;
-            case k::start_tls:
-                if (!tls_logged_) log("start_tls");
+            case k::tls_handshake:
+                if (!tls_logged_) log("tls_handshake");
                 tls_logged_ = true;
                 drain();
                 return;
@@ -391,7 +408,7 @@ private:
             }
             lines.push_back(rest);
             if (a.verb == "reject") e = session_.reject(a.code, a.status, a.text);
-            else if (a.verb == "reply") e = session_.reply_lines(a.code, a.status, lines.data(), lines.size());
+            else if (a.verb == "reply") e = session_.reply(a.code, a.status, lines.data(), lines.size());
             else if (a.verb == "challenge") e = session_.challenge(a.text);
             else e = session_.accept();
         } else {
@@ -404,6 +421,7 @@ private:
     smtpp::server_session session_;
     std::deque<action> decisions_;
     std::string events_, output_, body_, problem_;
+    bool in_place_ = false;
     std::size_t logged_ = 0; // events logged so far, over all segments
     bool tls_logged_ = false;
     bool closed_logged_ = false;
