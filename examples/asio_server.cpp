@@ -66,16 +66,20 @@ private:
         }
         if (!reading_ && conn_.wants_input()) {
             reading_ = true;
-            socket_.async_read_some(asio::buffer(rbuf_), [self = shared_from_this()](const asio::error_code& ec,
-                                                                                      std::size_t n) {
-                self->reading_ = false;
-                if (self->closed_) return;
-                self->last_active_ = std::chrono::steady_clock::now();
-                if (ec == asio::error::eof) self->conn_.input_eof();
-                else if (ec) return self->close();
-                else self->conn_.input(std::string_view(self->rbuf_.data(), n));
-                self->kick();
-            });
+            socket_.async_read_some(
+                asio::buffer(rbuf_),
+                [self = shared_from_this()](const asio::error_code& ec, std::size_t n) {
+                    self->reading_ = false;
+                    if (self->closed_) return;
+                    self->last_active_ = std::chrono::steady_clock::now();
+                    if (ec == asio::error::eof)
+                        self->conn_.input_eof();
+                    else if (ec)
+                        return self->close();
+                    else
+                        self->conn_.input(std::string_view(self->rbuf_.data(), n));
+                    self->kick();
+                });
         }
         if (!writing_ && conn_.output().empty() && conn_.finished()) close();
     }
@@ -135,7 +139,8 @@ public:
         accept();
         signals_.async_wait([this](const asio::error_code& ec, int) {
             if (ec) return;
-            std::fprintf(stderr, "asio-server: stopping, %zu connection(s) open, %llu message(s) stored\n",
+            std::fprintf(stderr,
+                         "asio-server: stopping, %zu connection(s) open, %llu message(s) stored\n",
                          reg_.live.size(), static_cast<unsigned long long>(ctx_.messages));
             asio::error_code ignored;
             acceptor_.close(ignored);
@@ -156,7 +161,8 @@ private:
             if (ec == asio::error::operation_aborted) return;
             if (!ec) {
                 if (reg_.live.size() >= ctx_.options.max_connections) {
-                    static const char busy[] = "421 4.3.2 Too many connections, try again later\r\n";
+                    static const char busy[] =
+                        "421 4.3.2 Too many connections, try again later\r\n";
                     asio::error_code ignored;
                     socket.write_some(asio::buffer(busy, sizeof busy - 1), ignored);
                 } else {
@@ -207,8 +213,9 @@ int main(int argc, char** argv) {
         server srv(io, *ctx, tcp::endpoint(address, static_cast<unsigned short>(port_number)));
         srv.start();
         std::setvbuf(stdout, nullptr, _IOLBF, 0);
-        std::printf("asio-server listening on %s (%s%s%s)\n", srv.bound().c_str(), ctx->options.lmtp ? "LMTP" : "SMTP",
-                    ctx->config.starttls ? ", STARTTLS" : "", ctx->options.auth ? ", AUTH PLAIN LOGIN" : "");
+        std::printf("asio-server listening on %s (%s%s%s)\n", srv.bound().c_str(),
+                    ctx->options.lmtp ? "LMTP" : "SMTP", ctx->config.starttls ? ", STARTTLS" : "",
+                    ctx->options.auth ? ", AUTH PLAIN LOGIN" : "");
         std::fflush(stdout);
         io.run();
     } catch (const std::exception& e) {

@@ -34,7 +34,7 @@ struct client {
     mail_connection conn;
     std::uint32_t watching = 0; // the epoll interest set now registered
     std::time_t last_active = 0;
-    bool shut_down = false;     // 421 sent (idle or stopping)
+    bool shut_down = false; // 421 sent (idle or stopping)
 };
 
 class server {
@@ -56,9 +56,12 @@ public:
             }
             for (int i = 0; i < n; ++i) {
                 const int fd = events[i].data.fd;
-                if (fd == lfd_) accept_all();
-                else if (fd == sfd_) stopping_ = true;
-                else service(fd, events[i].events);
+                if (fd == lfd_)
+                    accept_all();
+                else if (fd == sfd_)
+                    stopping_ = true;
+                else
+                    service(fd, events[i].events);
             }
             const std::time_t now = std::time(nullptr);
             if (now != last_sweep) {
@@ -84,7 +87,8 @@ private:
         for (;;) {
             sockaddr_storage ss{};
             socklen_t len = sizeof ss;
-            const int fd = ::accept4(lfd_, reinterpret_cast<sockaddr*>(&ss), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+            const int fd = ::accept4(lfd_, reinterpret_cast<sockaddr*>(&ss), &len,
+                                     SOCK_NONBLOCK | SOCK_CLOEXEC);
             if (fd < 0) {
                 if (errno == EINTR || errno == ECONNABORTED) continue;
                 if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
@@ -108,8 +112,8 @@ private:
             // one until the client's delayed ACK.
             const int one = 1;
             (void)::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-            auto c = std::make_unique<client>(ctx_, fd,
-                                              smtpp_examples::address_text(reinterpret_cast<sockaddr*>(&ss)));
+            auto c = std::make_unique<client>(
+                ctx_, fd, smtpp_examples::address_text(reinterpret_cast<sockaddr*>(&ss)));
             c->last_active = std::time(nullptr);
             client& ref = *c;
             clients_.emplace(fd, std::move(c));
@@ -133,13 +137,17 @@ private:
                 if (broken) break;
                 continue;
             }
-            if (n == 0) c.conn.input_eof();
-            else if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) break;
-            else broken = true;
+            if (n == 0)
+                c.conn.input_eof();
+            else if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+                break;
+            else
+                broken = true;
             break;
         }
         if (!broken) broken = !flush(c);
-        if (broken || c.conn.finished() || ((events & EPOLLHUP) && !c.conn.wants_input() && c.conn.output().empty())) {
+        if (broken || c.conn.finished() ||
+            ((events & EPOLLHUP) && !c.conn.wants_input() && c.conn.output().empty())) {
             return close_client(c);
         }
         update(c);
@@ -165,7 +173,8 @@ private:
         std::uint32_t want = 0;
         if (c.conn.wants_input()) want |= EPOLLIN;
         if (!c.conn.output().empty()) want |= EPOLLOUT;
-        if (c.watching == 0 && want == 0) want = EPOLLIN; // registered at least once (never happens)
+        if (c.watching == 0 && want == 0)
+            want = EPOLLIN; // registered at least once (never happens)
         if (want == c.watching) return;
         watch(c.fd, want, c.watching == 0 ? EPOLL_CTL_ADD : EPOLL_CTL_MOD);
         c.watching = want;
@@ -196,15 +205,18 @@ private:
             c.shut_down = true;
             c.last_active = now - limit + 10; // 10 more seconds to take the 421
             c.conn.shutdown();
-            if (!flush(c) || c.conn.finished()) close_client(c);
-            else update(c);
+            if (!flush(c) || c.conn.finished())
+                close_client(c);
+            else
+                update(c);
         }
     }
 
     // Clean exit: 421 to everyone, one best-effort write, close.
     void stop() {
         ::close(lfd_);
-        std::fprintf(stderr, "smtpp-server: stopping, %zu connection(s) open, %llu message(s) stored\n",
+        std::fprintf(stderr,
+                     "smtpp-server: stopping, %zu connection(s) open, %llu message(s) stored\n",
                      clients_.size(), static_cast<unsigned long long>(ctx_.messages));
         for (auto& entry : clients_) {
             client& c = *entry.second;
@@ -248,8 +260,9 @@ int main(int argc, char** argv) {
     const int ep = ::epoll_create1(EPOLL_CLOEXEC);
     if (lfd < 0 || sfd < 0 || ep < 0) return 1;
     std::setvbuf(stdout, nullptr, _IOLBF, 0);
-    std::printf("smtpp-server listening on %s (%s%s%s)\n", bound.c_str(), ctx->options.lmtp ? "LMTP" : "SMTP",
-                ctx->config.starttls ? ", STARTTLS" : "", ctx->options.auth ? ", AUTH PLAIN LOGIN" : "");
+    std::printf("smtpp-server listening on %s (%s%s%s)\n", bound.c_str(),
+                ctx->options.lmtp ? "LMTP" : "SMTP", ctx->config.starttls ? ", STARTTLS" : "",
+                ctx->options.auth ? ", AUTH PLAIN LOGIN" : "");
     std::fflush(stdout);
 
     auto srv = std::make_unique<server>(*ctx, lfd, sfd, ep);

@@ -84,16 +84,19 @@ inline bool setup_context(server_context& ctx, const char* prog) {
         // test server): then AUTH PLAIN/LOGIN is offered in the clear, with a warning.
         c.plaintext_auth_requires_tls = ctx.tls_available();
         if (!ctx.tls_available()) {
-            std::fprintf(stderr, "%s: warning: AUTH without TLS sends passwords in the clear\n", prog);
+            std::fprintf(stderr, "%s: warning: AUTH without TLS sends passwords in the clear\n",
+                         prog);
         }
     }
     if (c.validate() != smtpp::errc::ok) {
-        std::fprintf(stderr, "%s: invalid settings (hostname '%s', --max-size at least 65536 or 0)\n", prog,
+        std::fprintf(stderr,
+                     "%s: invalid settings (hostname '%s', --max-size at least 65536 or 0)\n", prog,
                      o.hostname.c_str());
         return false;
     }
     if (!o.maildir.empty() && ::access(o.maildir.c_str(), W_OK) != 0) {
-        std::fprintf(stderr, "%s: --maildir %s is not a writable directory\n", prog, o.maildir.c_str());
+        std::fprintf(stderr, "%s: --maildir %s is not a writable directory\n", prog,
+                     o.maildir.c_str());
         return false;
     }
     return true;
@@ -210,7 +213,7 @@ private:
                 return;
             case kind::output_full:
                 if (flush_output()) continue;
-                return; // the loop must write first; consumed() comes back here
+                return;                   // the loop must write first; consumed() comes back here
             case kind::awaiting_decision: // every decision below is answered at once
                 flush_output();
                 return;
@@ -223,19 +226,25 @@ private:
                 closed_ = true;
                 flush_output();
 #if SMTPP_EXAMPLES_TLS
-                if (tls_ && tls_->established() && !notify_sent_ && session_.pending_output().empty()) {
+                if (tls_ && tls_->established() && !notify_sent_ &&
+                    session_.pending_output().empty()) {
                     notify_sent_ = true;
                     tls_->close_notify();
                     tls_->drain(net_out_);
                 }
 #endif
                 return;
-            case kind::body_chunk: writer_.append(ev.data); continue;
+            case kind::body_chunk:
+                writer_.append(ev.data);
+                continue;
             case kind::transaction_reset:
                 writer_.abort();
                 continue;
-            case kind::protocol_error: continue;
-            default: decide(ev); continue;
+            case kind::protocol_error:
+                continue;
+            default:
+                decide(ev);
+                continue;
             }
         }
     }
@@ -337,7 +346,9 @@ private:
             rcpt_params_.push_back(std::move(params));
             break;
         }
-        case kind::data: writer_.begin(); break;
+        case kind::data:
+            writer_.begin();
+            break;
         case kind::starttls:
             if (!ctx_.tls_available()) {
                 (void)session_.reject(454, {4, 7, 0}, "TLS not available");
@@ -363,7 +374,8 @@ private:
                 return;
             }
             break;
-        default: break;
+        default:
+            break;
         }
         (void)session_.accept();
     }
@@ -396,13 +408,17 @@ private:
             j += rcpt_params_[i];
         }
         j += "],\"authenticated\":";
-        if (authed) json_string(j, auth_user_);
-        else j += "null";
+        if (authed)
+            json_string(j, auth_user_);
+        else
+            j += "null";
         j += ",\"tls\":";
         j += session_.tls_active() ? "true" : "false";
         j += ",\"tls_cipher\":";
-        if (session_.tls_active()) json_string(j, tls_info_);
-        else j += "null";
+        if (session_.tls_active())
+            json_string(j, tls_info_);
+        else
+            j += "null";
         j += ",\"lmtp\":";
         j += ctx_.options.lmtp ? "true" : "false";
         j += ",\"size\":" + std::to_string(ev.size);
@@ -415,9 +431,9 @@ private:
         if (ok) {
             ++ctx_.messages;
             if (ctx_.options.maildir.empty()) {
-                std::printf("message %s from=<%s> to=%zu size=%llu envelope=%s", writer_.id().c_str(),
-                            mail_from_.c_str(), rcpts_.size(), static_cast<unsigned long long>(ev.size),
-                            j.c_str());
+                std::printf("message %s from=<%s> to=%zu size=%llu envelope=%s",
+                            writer_.id().c_str(), mail_from_.c_str(), rcpts_.size(),
+                            static_cast<unsigned long long>(ev.size), j.c_str());
             }
         }
         return ok;

@@ -81,8 +81,10 @@ inline void json_parameters(std::string& out, const smtpp::command& c) {
         first = false;
         json_string(out, key);
         out.push_back(':');
-        if (eq == std::string_view::npos) out += "true";
-        else json_string(out, word.substr(eq + 1));
+        if (eq == std::string_view::npos)
+            out += "true";
+        else
+            json_string(out, word.substr(eq + 1));
     }
     out.push_back('}');
 }
@@ -110,7 +112,8 @@ inline bool write_all(int fd, const char* p, std::size_t n) {
 }
 
 // Writes `content` to dir/name through dir/.tmp-name and rename(2).
-inline bool write_file_atomic(const std::string& dir, const std::string& name, std::string_view content) {
+inline bool write_file_atomic(const std::string& dir, const std::string& name,
+                              std::string_view content) {
     const std::string tmp = dir + "/.tmp-" + name;
     const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) return false;
@@ -177,7 +180,9 @@ public:
         ok = ok && ::rename(tmp_.c_str(), (dir_ + "/" + id_ + ".eml").c_str()) == 0;
         if (!ok) ::unlink(tmp_.c_str());
         ok = ok && write_file_atomic(dir_, id_ + ".json", envelope_json);
-        if (!ok) std::fprintf(stderr, "cannot store message %s: %s\n", id_.c_str(), std::strerror(errno));
+        if (!ok)
+            std::fprintf(stderr, "cannot store message %s: %s\n", id_.c_str(),
+                         std::strerror(errno));
         started_ = false;
         std::string().swap(buf_);
         return ok;
@@ -198,7 +203,8 @@ private:
     static constexpr std::size_t buffer_size = 8192;
 
     void flush() {
-        if (fd_ >= 0 && !failed_ && !buf_.empty() && !write_all(fd_, buf_.data(), buf_.size())) failed_ = true;
+        if (fd_ >= 0 && !failed_ && !buf_.empty() && !write_all(fd_, buf_.data(), buf_.size()))
+            failed_ = true;
         buf_.clear();
     }
 

@@ -23,28 +23,30 @@ struct server_options {
     std::string tls_cert, tls_key;
     bool lmtp = false;
     bool lenient_lf = false;
-    unsigned timeout = 300;           // idle seconds before 421 (RFC 5321 4.5.3.2.7)
+    unsigned timeout = 300; // idle seconds before 421 (RFC 5321 4.5.3.2.7)
     std::size_t max_connections = 10000;
 };
 
 inline void print_server_usage(const char* prog, std::FILE* to) {
-    std::fprintf(to,
-                 "usage: %s [options]\n"
-                 "  --listen ADDR:PORT     address to listen on (default 127.0.0.1:2525; port 0: any free port)\n"
-                 "  --maildir DIR          store each message as DIR/<id>.eml + DIR/<id>.json\n"
-                 "                         (default: log one line per message to stdout)\n"
-                 "  --max-size N           message size limit in octets (default 10485760, 0: none)\n"
-                 "  --hostname NAME        name in the greeting and EHLO reply (default: gethostname)\n"
-                 "  --auth USER:PASS       offer AUTH PLAIN and LOGIN for this one account\n"
-                 "  --require-auth         refuse mail before a successful AUTH (530 5.7.0)\n"
-                 "  --tls-cert FILE        PEM certificate (chain) for STARTTLS\n"
-                 "  --tls-key FILE         PEM private key for STARTTLS\n"
-                 "  --lmtp                 speak LMTP (RFC 2033) instead of SMTP\n"
-                 "  --lenient-lf           accept a bare LF as the end of a command line (telnet, nc);\n"
-                 "                         never for the end of DATA, which needs CRLF.CRLF\n"
-                 "  --timeout SECONDS      idle time before 421 and close (default 300)\n"
-                 "  --max-connections N    concurrent connections (default 10000)\n",
-                 prog);
+    std::fprintf(
+        to,
+        "usage: %s [options]\n"
+        "  --listen ADDR:PORT     address to listen on (default 127.0.0.1:2525; port 0: any free "
+        "port)\n"
+        "  --maildir DIR          store each message as DIR/<id>.eml + DIR/<id>.json\n"
+        "                         (default: log one line per message to stdout)\n"
+        "  --max-size N           message size limit in octets (default 10485760, 0: none)\n"
+        "  --hostname NAME        name in the greeting and EHLO reply (default: gethostname)\n"
+        "  --auth USER:PASS       offer AUTH PLAIN and LOGIN for this one account\n"
+        "  --require-auth         refuse mail before a successful AUTH (530 5.7.0)\n"
+        "  --tls-cert FILE        PEM certificate (chain) for STARTTLS\n"
+        "  --tls-key FILE         PEM private key for STARTTLS\n"
+        "  --lmtp                 speak LMTP (RFC 2033) instead of SMTP\n"
+        "  --lenient-lf           accept a bare LF as the end of a command line (telnet, nc);\n"
+        "                         never for the end of DATA, which needs CRLF.CRLF\n"
+        "  --timeout SECONDS      idle time before 421 and close (default 300)\n"
+        "  --max-connections N    concurrent connections (default 10000)\n",
+        prog);
 }
 
 inline bool parse_number(const char* text, std::uint64_t& out) {
@@ -116,12 +118,16 @@ inline bool parse_server_options(int argc, char** argv, server_options& o, bool&
         } else if (arg == "--max-size" || arg == "--timeout" || arg == "--max-connections") {
             if (!need(arg.c_str())) return false;
             if (!parse_number(value.c_str(), n)) {
-                std::fprintf(stderr, "%s: %s wants a number, not '%s'\n", argv[0], arg.c_str(), value.c_str());
+                std::fprintf(stderr, "%s: %s wants a number, not '%s'\n", argv[0], arg.c_str(),
+                             value.c_str());
                 return false;
             }
-            if (arg == "--max-size") o.max_size = n;
-            else if (arg == "--timeout") o.timeout = static_cast<unsigned>(n > 86400 ? 86400 : (n == 0 ? 1 : n));
-            else o.max_connections = static_cast<std::size_t>(n == 0 ? 1 : n);
+            if (arg == "--max-size")
+                o.max_size = n;
+            else if (arg == "--timeout")
+                o.timeout = static_cast<unsigned>(n > 86400 ? 86400 : (n == 0 ? 1 : n));
+            else
+                o.max_connections = static_cast<std::size_t>(n == 0 ? 1 : n);
         } else {
             std::fprintf(stderr, "%s: unknown option '%s' (try --help)\n", argv[0], argv[i]);
             return false;
@@ -133,8 +139,10 @@ inline bool parse_server_options(int argc, char** argv, server_options& o, bool&
     }
     if (o.hostname.empty()) {
         char name[256] = {};
-        if (::gethostname(name, sizeof name - 1) == 0 && name[0] != '\0') o.hostname = name;
-        else o.hostname = "localhost";
+        if (::gethostname(name, sizeof name - 1) == 0 && name[0] != '\0')
+            o.hostname = name;
+        else
+            o.hostname = "localhost";
     }
     return true;
 }
@@ -143,7 +151,8 @@ inline bool parse_server_options(int argc, char** argv, server_options& o, bool&
 inline bool split_host_port(const std::string& s, std::string& host, std::string& port) {
     if (!s.empty() && s[0] == '[') {
         const auto close = s.find(']');
-        if (close == std::string::npos || close + 1 >= s.size() || s[close + 1] != ':') return false;
+        if (close == std::string::npos || close + 1 >= s.size() || s[close + 1] != ':')
+            return false;
         host = s.substr(1, close - 1);
         port = s.substr(close + 2);
     } else {
