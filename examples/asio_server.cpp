@@ -2,9 +2,12 @@
 // The connection logic (common/connection.hpp: session, policy, maildir, STARTTLS through
 // memory BIOs) is the same code smtpp-server runs under epoll; only the socket plumbing below
 // differs. One io_context, one thread; every connection has at most one read and one write in
-// flight, and reads only while the session wants input, so memory stays bounded.
+// flight, and reads only while the session wants input, so memory stays bounded. The signals
+// that would kill the process stop it cleanly instead (common/signals.hpp).
 #include "common/connection.hpp"
+#include "common/log.hpp"
 #include "common/options.hpp"
+#include "common/signals.hpp"
 
 #include <asio.hpp>
 
@@ -14,10 +17,14 @@
 #include <memory>
 #include <string>
 #include <unordered_set>
+#include <vector>
 
 namespace {
 
 using asio::ip::tcp;
+using smtpp_examples::log_err;
+using smtpp_examples::log_line;
+using smtpp_examples::log_out;
 using smtpp_examples::mail_connection;
 using smtpp_examples::server_context;
 
@@ -25,6 +32,7 @@ class client;
 
 struct registry {
     std::unordered_set<client*> live;
+    std::vector<std::shared_ptr<client>> snapshot() const;
 };
 
 class client : public std::enable_shared_from_this<client> {
@@ -47,6 +55,9 @@ public:
         conn_.shutdown();
         kick();
     }
+
+    // The server is stopping and the 421 did not get out in time.
+    void cut_off() { close(); }
 
 private:
     // Starts whatever I/O the connection wants now.
@@ -122,6 +133,13 @@ private:
     bool reading_ = false, writing_ = false, closed_ = false, timed_out_ = false;
 };
 
+std::vector<std::shared_ptr<client>> registry::snapshot() const {
+    std::vector<std::shared_ptr<client>> all;
+    all.reserve(live.size());
+    for (client* c : live) all.push_back(c->shared_from_this());
+    return all;
+}
+
 std::string endpoint_text(const tcp::endpoint& ep) {
     const std::string host = ep.address().to_string();
     const std::string port = std::to_string(ep.port());
@@ -131,27 +149,41 @@ std::string endpoint_text(const tcp::endpoint& ep) {
 class server {
 public:
     server(asio::io_context& io, server_context& ctx, const tcp::endpoint& where)
-        : io_(io), ctx_(ctx), acceptor_(io, where), signals_(io, SIGINT, SIGTERM) {}
+        : io_(io), ctx_(ctx), acceptor_(io, where), signals_(io) {
+        for (const int sig : smtpp_examples::stop_signals()) signals_.add(sig);
+    }
 
     std::string bound() const { return endpoint_text(acceptor_.local_endpoint()); }
 
     void start() {
         accept();
-        signals_.async_wait([this](const asio::error_code& ec, int) {
-            if (ec) return;
-            std::fprintf(stderr,
-                         "asio-server: stopping, %zu connection(s) open, %llu message(s) stored\n",
-                         reg_.live.size(), static_cast<unsigned long long>(ctx_.messages));
-            asio::error_code ignored;
-            acceptor_.close(ignored);
-            for (client* c : reg_.live) c->stop();
-            wait_for_clients(40); // whatever has not closed within 2 seconds is cut off
+        signals_.async_wait([this](const asio::error_code& ec, int sig) {
+            if (!ec) stop(sig);
         });
     }
 
 private:
+    // 421 to every client; io.run() returns once all are closed (2 seconds at most).
+    void stop(int sig) {
+        log_line(log_err(),
+                 "asio-server: stopping on %s, %zu connection(s) open, %llu message(s) stored, "
+                 "%llu log line(s) dropped",
+                 smtpp_examples::signal_text(sig).c_str(), reg_.live.size(),
+                 static_cast<unsigned long long>(ctx_.messages),
+                 static_cast<unsigned long long>(smtpp_examples::log_out().dropped_total() +
+                                                 smtpp_examples::log_err().dropped_total()));
+        asio::error_code ignored;
+        acceptor_.close(ignored);
+        for (const auto& c : reg_.snapshot()) c->stop();
+        wait_for_clients(40);
+    }
+
     void wait_for_clients(int rounds) {
-        if (reg_.live.empty() || rounds == 0) return io_.stop();
+        if (reg_.live.empty()) return;
+        if (rounds == 0) {
+            for (const auto& c : reg_.snapshot()) c->cut_off();
+            return;
+        }
         auto t = std::make_shared<asio::steady_timer>(io_, std::chrono::milliseconds(50));
         t->async_wait([this, t, rounds](const asio::error_code&) { wait_for_clients(rounds - 1); });
     }
@@ -195,6 +227,7 @@ int main(int argc, char** argv) {
         return help ? 0 : 2;
     }
     if (!smtpp_examples::setup_context(*ctx, "asio-server")) return 2;
+    smtpp_examples::ignore_harmless_signals();
     std::string host, port;
     if (!smtpp_examples::split_host_port(ctx->options.listen, host, port)) {
         std::fprintf(stderr, "asio-server: --listen wants ADDR:PORT\n");
@@ -212,11 +245,10 @@ int main(int argc, char** argv) {
         asio::io_context io(1);
         server srv(io, *ctx, tcp::endpoint(address, static_cast<unsigned short>(port_number)));
         srv.start();
-        std::setvbuf(stdout, nullptr, _IOLBF, 0);
-        std::printf("asio-server listening on %s (%s%s%s)\n", srv.bound().c_str(),
-                    ctx->options.lmtp ? "LMTP" : "SMTP", ctx->config.starttls ? ", STARTTLS" : "",
-                    ctx->options.auth ? ", AUTH PLAIN LOGIN" : "");
-        std::fflush(stdout);
+        smtpp_examples::make_logs_nonblocking();
+        log_line(log_out(), "asio-server listening on %s (%s%s%s)", srv.bound().c_str(),
+                 ctx->options.lmtp ? "LMTP" : "SMTP", ctx->config.starttls ? ", STARTTLS" : "",
+                 ctx->options.auth ? ", AUTH PLAIN LOGIN" : "");
         io.run();
     } catch (const std::exception& e) {
         std::fprintf(stderr, "asio-server: %s\n", e.what());

@@ -1,11 +1,14 @@
 // smtpp-server: a single-threaded, non-blocking epoll SMTP/LMTP server built on
 // smtpp::server_session. One mail_connection (session + small buffers) per socket; the socket
 // is watched for EPOLLIN only while the session wants input and for EPOLLOUT only while output
-// is pending (level-triggered). SIGINT/SIGTERM arrive through a signalfd: every client gets
-// 421, then the program exits 0. See --help for the options.
+// is pending (level-triggered). SIGTERM, SIGINT, SIGHUP and every other signal that would kill
+// the process arrive through a signalfd: every client gets 421, then the program exits 0.
+// Log lines never block the loop (common/log.hpp). See --help for the options.
 #include "common/connection.hpp"
+#include "common/log.hpp"
 #include "common/net.hpp"
 #include "common/options.hpp"
+#include "common/signals.hpp"
 
 #include <cerrno>
 #include <csignal>
@@ -25,6 +28,9 @@
 
 namespace {
 
+using smtpp_examples::log_err;
+using smtpp_examples::log_line;
+using smtpp_examples::log_out;
 using smtpp_examples::mail_connection;
 using smtpp_examples::server_context;
 
@@ -51,7 +57,7 @@ public:
             const int n = ::epoll_wait(ep_, events, 256, 1000);
             if (n < 0) {
                 if (errno == EINTR) continue;
-                std::perror("epoll_wait");
+                log_line(log_err(), "smtpp-server: epoll_wait: %s", std::strerror(errno));
                 return 1;
             }
             for (int i = 0; i < n; ++i) {
@@ -59,7 +65,7 @@ public:
                 if (fd == lfd_)
                     accept_all();
                 else if (fd == sfd_)
-                    stopping_ = true;
+                    stopping_ = read_signal();
                 else
                     service(fd, events[i].events);
             }
@@ -94,11 +100,11 @@ private:
                 if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
                     // Out of descriptors: stop watching the (level-triggered) listener for a
                     // second instead of spinning on it; sweep_idle() watches it again.
-                    std::perror("accept4");
+                    log_line(log_err(), "smtpp-server: accept: %s", std::strerror(errno));
                     watch(lfd_, 0, EPOLL_CTL_MOD);
                     accept_paused_ = true;
                 } else if (errno != EAGAIN && errno != EWOULDBLOCK) {
-                    std::perror("accept4");
+                    log_line(log_err(), "smtpp-server: accept: %s", std::strerror(errno));
                 }
                 return;
             }
@@ -212,12 +218,25 @@ private:
         }
     }
 
-    // Clean exit: 421 to everyone, one best-effort write, close.
+    // The signal that stops the server; false when none was pending after all.
+    bool read_signal() {
+        signalfd_siginfo info{};
+        if (::read(sfd_, &info, sizeof info) != static_cast<ssize_t>(sizeof info)) return false;
+        signal_ = static_cast<int>(info.ssi_signo);
+        return true;
+    }
+
+    // Clean exit: 421 to everyone, one best-effort write, close (which removes unfinished
+    // messages).
     void stop() {
         ::close(lfd_);
-        std::fprintf(stderr,
-                     "smtpp-server: stopping, %zu connection(s) open, %llu message(s) stored\n",
-                     clients_.size(), static_cast<unsigned long long>(ctx_.messages));
+        log_line(log_err(),
+                 "smtpp-server: stopping on %s, %zu connection(s) open, %llu message(s) stored, "
+                 "%llu log line(s) dropped",
+                 smtpp_examples::signal_text(signal_).c_str(), clients_.size(),
+                 static_cast<unsigned long long>(ctx_.messages),
+                 static_cast<unsigned long long>(smtpp_examples::log_out().dropped_total() +
+                                                 smtpp_examples::log_err().dropped_total()));
         for (auto& entry : clients_) {
             client& c = *entry.second;
             c.conn.shutdown();
@@ -230,9 +249,20 @@ private:
     server_context& ctx_;
     int lfd_, sfd_, ep_;
     bool stopping_ = false, accept_paused_ = false;
+    int signal_ = 0;
     std::unordered_map<int, std::unique_ptr<client>> clients_;
     char buffer_[read_chunk];
 };
+
+// The signals that stop the server arrive as reads on a signalfd, in the event loop.
+int stop_signal_descriptor() {
+    smtpp_examples::ignore_harmless_signals();
+    sigset_t mask;
+    sigemptyset(&mask);
+    for (const int sig : smtpp_examples::stop_signals()) sigaddset(&mask, sig);
+    sigprocmask(SIG_BLOCK, &mask, nullptr);
+    return ::signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+}
 
 } // namespace
 
@@ -245,25 +275,17 @@ int main(int argc, char** argv) {
     }
     if (!smtpp_examples::setup_context(*ctx, "smtpp-server")) return 2;
 
-    // Signals become readable events; SIGPIPE is ignored (send uses MSG_NOSIGNAL anyway).
-    std::signal(SIGPIPE, SIG_IGN);
-    sigset_t mask;
-    sigemptyset(&mask);
-    sigaddset(&mask, SIGINT);
-    sigaddset(&mask, SIGTERM);
-    sigprocmask(SIG_BLOCK, &mask, nullptr);
-    const int sfd = ::signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+    const int sfd = stop_signal_descriptor();
     smtpp_examples::raise_fd_limit();
 
     std::string bound;
     const int lfd = smtpp_examples::listen_on(ctx->options.listen, bound, "smtpp-server");
     const int ep = ::epoll_create1(EPOLL_CLOEXEC);
     if (lfd < 0 || sfd < 0 || ep < 0) return 1;
-    std::setvbuf(stdout, nullptr, _IOLBF, 0);
-    std::printf("smtpp-server listening on %s (%s%s%s)\n", bound.c_str(),
-                ctx->options.lmtp ? "LMTP" : "SMTP", ctx->config.starttls ? ", STARTTLS" : "",
-                ctx->options.auth ? ", AUTH PLAIN LOGIN" : "");
-    std::fflush(stdout);
+    smtpp_examples::make_logs_nonblocking();
+    log_line(log_out(), "smtpp-server listening on %s (%s%s%s)", bound.c_str(),
+             ctx->options.lmtp ? "LMTP" : "SMTP", ctx->config.starttls ? ", STARTTLS" : "",
+             ctx->options.auth ? ", AUTH PLAIN LOGIN" : "");
 
     auto srv = std::make_unique<server>(*ctx, lfd, sfd, ep);
     const int rc = srv->run();

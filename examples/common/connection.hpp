@@ -14,6 +14,7 @@
 #define SMTPP_EXAMPLES_CONNECTION_HPP
 
 #include "context.hpp"
+#include "log.hpp"
 #include "maildir.hpp"
 #include "tls.hpp"
 
@@ -239,7 +240,8 @@ private:
             return true;
         }
         if (st == tls_stream::status::failed) {
-            std::fprintf(stderr, "%s: TLS handshake failed\n", peer_.c_str());
+            log_line(log_err(), "%s: TLS handshake failed: %s", peer_.c_str(),
+                     tls_->error().c_str());
             done_ = true;
         } else if (eof_) {
             done_ = true;
@@ -357,9 +359,10 @@ private:
         if (ok) {
             ++ctx_.messages;
             if (ctx_.options.maildir.empty()) {
-                std::printf("message %s from=<%s> to=%zu size=%llu envelope=%s",
-                            writer_.id().c_str(), mail_from_.c_str(), rcpts_.size(),
-                            static_cast<unsigned long long>(ev.size), j.c_str());
+                j.pop_back(); // the newline
+                log_line(log_out(), "message %s from=<%s> to=%zu size=%llu envelope=%s",
+                         writer_.id().c_str(), mail_from_.c_str(), rcpts_.size(),
+                         static_cast<unsigned long long>(ev.size), j.c_str());
             }
         }
         return ok;

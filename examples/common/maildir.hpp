@@ -6,6 +6,8 @@
 #ifndef SMTPP_EXAMPLES_MAILDIR_HPP
 #define SMTPP_EXAMPLES_MAILDIR_HPP
 
+#include "log.hpp"
+
 #include <smtpp/command.hpp>
 
 #include <cerrno>
@@ -148,7 +150,7 @@ public:
         tmp_ = dir_ + "/.tmp-" + id_ + ".eml";
         fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
         if (fd_ < 0) {
-            std::fprintf(stderr, "cannot create %s: %s\n", tmp_.c_str(), std::strerror(errno));
+            log_line(log_err(), "cannot create %s: %s", tmp_.c_str(), std::strerror(errno));
             failed_ = true;
         }
         buf_.reserve(buffer_size);
@@ -181,8 +183,7 @@ public:
         if (!ok) ::unlink(tmp_.c_str());
         ok = ok && write_file_atomic(dir_, id_ + ".json", envelope_json);
         if (!ok)
-            std::fprintf(stderr, "cannot store message %s: %s\n", id_.c_str(),
-                         std::strerror(errno));
+            log_line(log_err(), "cannot store message %s: %s", id_.c_str(), std::strerror(errno));
         started_ = false;
         std::string().swap(buf_);
         return ok;

@@ -121,6 +121,9 @@ public:
         }
     }
 
+    // Why the last call failed, for the log.
+    const std::string& error() const noexcept { return error_; }
+
     // "TLSv1.3 TLS_AES_256_GCM_SHA384", for logs and the envelope.
     std::string describe() const {
         std::string s = SSL_get_version(ssl_);
@@ -136,6 +139,7 @@ private:
     bool retry(int r) {
         const int e = SSL_get_error(ssl_, r);
         if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) return true;
+        error_ = e == SSL_ERROR_SSL ? openssl_error() : "TLS error " + std::to_string(e);
         ERR_clear_error();
         return false;
     }
@@ -144,6 +148,7 @@ private:
     BIO* rbio_ = nullptr;
     BIO* wbio_ = nullptr;
     bool established_ = false;
+    std::string error_;
 };
 
 } // namespace smtpp_examples
