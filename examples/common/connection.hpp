@@ -29,6 +29,16 @@
 
 namespace smtpp_examples {
 
+// Compares without an early exit: the time taken depends on the lengths, not on the contents.
+inline bool same_secret(std::string_view given, std::string_view expected) noexcept {
+    unsigned diff = given.size() == expected.size() ? 0u : 1u;
+    for (std::size_t i = 0; i < expected.size(); ++i) {
+        const char g = i < given.size() ? given[i] : '\0';
+        diff |= static_cast<unsigned char>(g ^ expected[i]);
+    }
+    return diff == 0;
+}
+
 class mail_connection {
 public:
     mail_connection(server_context& ctx, std::string peer)
@@ -284,10 +294,7 @@ private:
             }
             break;
         case kind::auth: {
-            const bool ok = ctx_.options.auth && ev.authcid == ctx_.options.auth_user &&
-                            ev.password == ctx_.options.auth_pass &&
-                            (ev.authzid.empty() || ev.authzid == ev.authcid);
-            if (!ok) {
+            if (!credentials_match(ev)) {
                 (void)session_.reject(535, {5, 7, 8}, "Authentication credentials invalid");
                 return;
             }
@@ -306,6 +313,15 @@ private:
             break;
         }
         (void)session_.accept();
+    }
+
+    // Both names and passwords are compared in full whatever the first difference, so the
+    // time a wrong guess takes tells nothing about how much of it was right.
+    bool credentials_match(const smtpp::server_event& ev) const noexcept {
+        const bool user = same_secret(ev.authcid, ctx_.options.auth_user);
+        const bool password = same_secret(ev.password, ctx_.options.auth_pass);
+        const bool authzid = ev.authzid.empty() || ev.authzid == ev.authcid;
+        return ctx_.options.auth && user && password && authzid;
     }
 
     bool store(const smtpp::server_event& ev) {
