@@ -325,7 +325,6 @@ private:
     }
 
     bool store(const smtpp::server_event& ev) {
-        if (!writer_.started()) writer_.begin(); // BDAT 0 LAST: no body chunk at all
         const bool authed = session_.authenticated() && !auth_user_.empty();
         std::string j;
         j.reserve(512);

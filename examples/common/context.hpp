@@ -3,6 +3,7 @@
 #ifndef SMTPP_EXAMPLES_CONTEXT_HPP
 #define SMTPP_EXAMPLES_CONTEXT_HPP
 
+#include "maildir.hpp"
 #include "options.hpp"
 #include "tls.hpp"
 
@@ -88,6 +89,7 @@ inline bool setup_context(server_context& ctx, const char* prog) {
                      o.maildir.c_str());
         return false;
     }
+    if (!o.maildir.empty()) remove_stale_temporaries(o.maildir);
     return true;
 }
 

@@ -120,18 +120,23 @@ def raise_fd_limit(need):
 
 class Server:
     """One server process on 127.0.0.1:<free port>; its output goes to <dir>/<name>.log unless
-    `stdout` is given. nofile: RLIMIT_NOFILE for the server (as `ulimit -n` would set it)."""
+    `stdout` is given. limits: {resource.RLIMIT_...: value or (soft, hard)} for the server, as
+    `ulimit` would set them before starting it."""
 
-    def __init__(self, kind, directory, *args, name=None, nofile=None, stdout=None):
+    def __init__(self, kind, directory, *args, name=None, limits=None, stdout=None):
         self.kind = kind
         self.name = name or kind
         self.log_path = os.path.join(directory, self.name + ".log")
         cmd = [binary(kind), "--listen", "127.0.0.1:0", "--hostname", "mx.test"] + list(args)
-        limit = None if nofile is None else (lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile)))
+
+        def limit():
+            for which, value in (limits or {}).items():
+                resource.setrlimit(which, value if isinstance(value, tuple) else (value, value))
+
         self.pipe = stdout is not None
         out = stdout if self.pipe else open(self.log_path, "wb")
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                                     preexec_fn=limit)
+                                     preexec_fn=limit if limits else None)
         if not self.pipe:
             out.close()
         _servers.append(self)
