@@ -6,6 +6,7 @@
 // that would kill the process stop it cleanly instead (common/signals.hpp).
 #include "common/connection.hpp"
 #include "common/log.hpp"
+#include "common/net.hpp"
 #include "common/options.hpp"
 #include "common/signals.hpp"
 
@@ -14,6 +15,7 @@
 #include <array>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <unordered_set>
@@ -149,7 +151,7 @@ std::string endpoint_text(const tcp::endpoint& ep) {
 class server {
 public:
     server(asio::io_context& io, server_context& ctx, const tcp::endpoint& where)
-        : io_(io), ctx_(ctx), acceptor_(io, where), signals_(io) {
+        : io_(io), ctx_(ctx), acceptor_(io, where), pause_(io), signals_(io) {
         for (const int sig : smtpp_examples::stop_signals()) signals_.add(sig);
     }
 
@@ -174,6 +176,7 @@ private:
                                                  smtpp_examples::log_err().dropped_total()));
         asio::error_code ignored;
         acceptor_.close(ignored);
+        pause_.cancel();
         for (const auto& c : reg_.snapshot()) c->stop();
         wait_for_clients(40);
     }
@@ -191,28 +194,46 @@ private:
     void accept() {
         acceptor_.async_accept([this](const asio::error_code& ec, tcp::socket socket) {
             if (ec == asio::error::operation_aborted) return;
-            if (!ec) {
-                if (reg_.live.size() >= ctx_.options.max_connections) {
-                    static const char busy[] =
-                        "421 4.3.2 Too many connections, try again later\r\n";
-                    asio::error_code ignored;
-                    socket.write_some(asio::buffer(busy, sizeof busy - 1), ignored);
-                } else {
-                    asio::error_code peer_ec;
-                    socket.set_option(tcp::no_delay(true), peer_ec); // as smtpp-server: no Nagle
-                    const auto peer = socket.remote_endpoint(peer_ec);
-                    std::make_shared<client>(std::move(socket), ctx_, reg_,
-                                             peer_ec ? std::string("?") : endpoint_text(peer))
-                        ->start();
-                }
-            }
+            if (ec) return accept_failed(ec.value());
+            admit(std::move(socket));
             accept();
+        });
+    }
+
+    void admit(tcp::socket socket) {
+        if (const char* refusal = ctx_.refusal()) {
+            asio::error_code ignored;
+            socket.non_blocking(true, ignored);
+            socket.write_some(asio::buffer(refusal, std::strlen(refusal)), ignored);
+            return;
+        }
+        asio::error_code peer_ec;
+        socket.set_option(tcp::no_delay(true), peer_ec); // as smtpp-server: no Nagle
+        const auto peer = socket.remote_endpoint(peer_ec);
+        std::make_shared<client>(std::move(socket), ctx_, reg_,
+                                 peer_ec ? std::string("?") : endpoint_text(peer))
+            ->start();
+    }
+
+    // Out of descriptors: the spare one answers the waiting clients 421. Accepting again at
+    // once would fail the same way (accept(2) says EMFILE before it looks at the queue), so
+    // the next try comes a moment later.
+    void accept_failed(int error) {
+        const bool answered =
+            (error == EMFILE || error == ENFILE) &&
+            spare_.turn_away_waiting(acceptor_.native_handle(), error, "asio-server");
+        if (!answered) log_line(log_err(), "asio-server: accept: %s", std::strerror(error));
+        pause_.expires_after(std::chrono::milliseconds(answered ? 50 : 250));
+        pause_.async_wait([this](const asio::error_code& ec) {
+            if (!ec) accept();
         });
     }
 
     asio::io_context& io_;
     server_context& ctx_;
     tcp::acceptor acceptor_;
+    asio::steady_timer pause_;
+    smtpp_examples::spare_descriptor spare_;
     asio::signal_set signals_;
     registry reg_;
 };
@@ -228,6 +249,8 @@ int main(int argc, char** argv) {
     }
     if (!smtpp_examples::setup_context(*ctx, "asio-server")) return 2;
     smtpp_examples::ignore_harmless_signals();
+    ctx->max_connections =
+        smtpp_examples::connection_cap(ctx->options.max_connections, "asio-server");
     std::string host, port;
     if (!smtpp_examples::split_host_port(ctx->options.listen, host, port)) {
         std::fprintf(stderr, "asio-server: --listen wants ADDR:PORT\n");

@@ -95,36 +95,40 @@ private:
             socklen_t len = sizeof ss;
             const int fd = ::accept4(lfd_, reinterpret_cast<sockaddr*>(&ss), &len,
                                      SOCK_NONBLOCK | SOCK_CLOEXEC);
-            if (fd < 0) {
-                if (errno == EINTR || errno == ECONNABORTED) continue;
-                if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-                    // Out of descriptors: stop watching the (level-triggered) listener for a
-                    // second instead of spinning on it; sweep_idle() watches it again.
-                    log_line(log_err(), "smtpp-server: accept: %s", std::strerror(errno));
-                    watch(lfd_, 0, EPOLL_CTL_MOD);
-                    accept_paused_ = true;
-                } else if (errno != EAGAIN && errno != EWOULDBLOCK) {
-                    log_line(log_err(), "smtpp-server: accept: %s", std::strerror(errno));
-                }
-                return;
-            }
-            if (clients_.size() >= ctx_.options.max_connections) {
-                static const char busy[] = "421 4.3.2 Too many connections, try again later\r\n";
-                (void)!::send(fd, busy, sizeof busy - 1, MSG_NOSIGNAL);
-                ::close(fd);
+            if (fd >= 0) {
+                admit(fd, reinterpret_cast<const sockaddr*>(&ss));
                 continue;
             }
-            // Replies leave in one send() per loop pass; Nagle would only hold back the next
-            // one until the client's delayed ACK.
-            const int one = 1;
-            (void)::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-            auto c = std::make_unique<client>(
-                ctx_, fd, smtpp_examples::address_text(reinterpret_cast<sockaddr*>(&ss)));
-            c->last_active = std::time(nullptr);
-            client& ref = *c;
-            clients_.emplace(fd, std::move(c));
-            update(ref);
+            const int error = errno;
+            if (error == EINTR || error == ECONNABORTED) continue;
+            if (error == EAGAIN || error == EWOULDBLOCK) return;
+            if ((error == EMFILE || error == ENFILE) &&
+                spare_.turn_away_waiting(lfd_, error, "smtpp-server"))
+                return;
+            // No spare descriptor, or out of memory: stop watching the level-triggered listener
+            // until the next sweep instead of spinning on it.
+            log_line(log_err(), "smtpp-server: accept: %s", std::strerror(error));
+            watch(lfd_, 0, EPOLL_CTL_MOD);
+            accept_paused_ = true;
+            return;
         }
+    }
+
+    void admit(int fd, const sockaddr* address) {
+        if (const char* refusal = ctx_.refusal()) {
+            (void)!::send(fd, refusal, std::strlen(refusal), MSG_NOSIGNAL | MSG_DONTWAIT);
+            ::close(fd);
+            return;
+        }
+        // Replies leave in one send() per loop pass; Nagle would only hold back the next one
+        // until the client's delayed ACK.
+        const int one = 1;
+        (void)::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        auto c = std::make_unique<client>(ctx_, fd, smtpp_examples::address_text(address));
+        c->last_active = std::time(nullptr);
+        client& ref = *c;
+        clients_.emplace(fd, std::move(c));
+        update(ref);
     }
 
     // Reads what the connection wants, writes what it has, re-arms epoll or closes.
@@ -248,6 +252,7 @@ private:
 
     server_context& ctx_;
     int lfd_, sfd_, ep_;
+    smtpp_examples::spare_descriptor spare_;
     bool stopping_ = false, accept_paused_ = false;
     int signal_ = 0;
     std::unordered_map<int, std::unique_ptr<client>> clients_;
@@ -276,7 +281,8 @@ int main(int argc, char** argv) {
     if (!smtpp_examples::setup_context(*ctx, "smtpp-server")) return 2;
 
     const int sfd = stop_signal_descriptor();
-    smtpp_examples::raise_fd_limit();
+    ctx->max_connections =
+        smtpp_examples::connection_cap(ctx->options.max_connections, "smtpp-server");
 
     std::string bound;
     const int lfd = smtpp_examples::listen_on(ctx->options.listen, bound, "smtpp-server");

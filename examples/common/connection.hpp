@@ -44,8 +44,10 @@ public:
     mail_connection(server_context& ctx, std::string peer)
         : ctx_(ctx), session_(ctx.config), peer_(std::move(peer)), writer_(ctx.options.maildir) {
         ++ctx_.connections;
+        ++ctx_.open;
         pump();
     }
+    ~mail_connection() { --ctx_.open; }
     mail_connection(const mail_connection&) = delete;
     mail_connection& operator=(const mail_connection&) = delete;
 
@@ -263,56 +265,68 @@ private:
 #endif
     }
 
+    // A negative answer to a decision.
+    struct refusal {
+        std::uint16_t code;
+        smtpp::enhanced_status status;
+        const char* text;
+    };
+    static constexpr refusal no_tls{454, {4, 7, 0}, "TLS not available"};
+    static constexpr refusal bad_credentials{535, {5, 7, 8}, "Authentication credentials invalid"};
+    static constexpr refusal no_storage{452, {4, 3, 1}, "Insufficient system storage"};
+    static constexpr refusal not_stored{451, {4, 3, 0}, "Local error: cannot store the message"};
+
     void decide(const smtpp::server_event& ev) {
+        const refusal* no = policy(ev);
+        if (no)
+            (void)session_.reject(no->code, no->status, no->text);
+        else
+            (void)session_.accept();
+    }
+
+    // The answer to a decision: nullptr accepts.
+    const refusal* policy(const smtpp::server_event& ev) {
         switch (ev.kind) {
         case kind::hello:
             helo_.assign(ev.cmd->domain.data(), ev.cmd->domain.size());
             helo_verb_.assign(ev.cmd->verb_text.data(), ev.cmd->verb_text.size());
-            break;
-        case kind::mail: {
+            return nullptr;
+        case kind::mail:
             mail_from_ = std::string(path_address(ev.cmd->address));
             mail_params_.clear();
             json_parameters(mail_params_, *ev.cmd);
             rcpts_.clear();
             rcpt_params_.clear();
-            break;
-        }
+            return nullptr;
         case kind::rcpt: {
             rcpts_.emplace_back(path_address(ev.cmd->address));
             std::string params;
             json_parameters(params, *ev.cmd);
             rcpt_params_.push_back(std::move(params));
-            break;
+            return nullptr;
         }
+        // The message file is created before the 354 (BDAT: before the first chunk's reply),
+        // so a server out of descriptors or disk says 452 up front.
         case kind::data:
-            writer_.begin();
-            break;
+            return writer_.begin() ? nullptr : &no_storage;
+        case kind::bdat_chunk:
+            if (!writer_.created()) return &no_storage;
+            return writer_.healthy() ? nullptr : &not_stored;
         case kind::starttls:
-            if (!ctx_.tls_available()) {
-                (void)session_.reject(454, {4, 7, 0}, "TLS not available");
-                return;
-            }
-            break;
-        case kind::auth: {
-            if (!credentials_match(ev)) {
-                (void)session_.reject(535, {5, 7, 8}, "Authentication credentials invalid");
-                return;
-            }
+            return ctx_.tls_available() ? nullptr : &no_tls;
+        case kind::auth:
+            if (!credentials_match(ev)) return &bad_credentials;
             auth_user_.assign(ev.authcid.data(), ev.authcid.size());
-            break;
-        }
-        case kind::message_end:
+            return nullptr;
+        case kind::message_end: {
             if (ev.recipient_index == 0) stored_ = store(ev);
             if (ev.recipient_index + 1 >= ev.recipient_count) writer_.abort();
-            if (!stored_) {
-                (void)session_.reject(451, {4, 3, 0}, "Local error: cannot store the message");
-                return;
-            }
-            break;
-        default:
-            break;
+            if (stored_) return nullptr;
+            return writer_.created() ? &not_stored : &no_storage;
         }
-        (void)session_.accept();
+        default:
+            return nullptr;
+        }
     }
 
     // Both names and passwords are compared in full whatever the first difference, so the

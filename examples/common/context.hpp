@@ -25,8 +25,16 @@ struct server_context {
 #if SMTPP_EXAMPLES_TLS
     std::unique_ptr<tls_context> tls;
 #endif
-    std::uint64_t messages = 0;    // stored (or logged) messages
-    std::uint64_t connections = 0; // accepted connections
+    std::uint64_t messages = 0;      // stored (or logged) messages
+    std::uint64_t connections = 0;   // accepted connections
+    std::size_t open = 0;            // connections open now
+    std::size_t max_connections = 0; // --max-connections, lowered to fit RLIMIT_NOFILE
+
+    // Why a new client is turned away (the whole 421 reply), or nullptr to let it in.
+    const char* refusal() const noexcept {
+        if (open >= max_connections) return "421 4.3.2 Too many connections, try again later\r\n";
+        return nullptr;
+    }
 
     bool tls_available() const noexcept {
 #if SMTPP_EXAMPLES_TLS

@@ -169,7 +169,9 @@ public:
 
     bool started() const noexcept { return started_; }
     // False when the message file could not be created (begin() logged why).
-    bool created() const noexcept { return dir_.empty() || fd_ >= 0; }
+    bool created() const noexcept { return created_; }
+    // False once writing the message failed.
+    bool healthy() const noexcept { return created() && error_ == 0; }
     const std::string& id() const noexcept { return id_; }
     std::uint64_t size() const noexcept { return size_; }
 
@@ -180,7 +182,8 @@ public:
         error_ = 0;
         size_ = 0;
         id_ = new_message_id();
-        if (dir_.empty()) return true;
+        created_ = dir_.empty();
+        if (created_) return true;
         tmp_ = dir_ + "/.tmp-" + id_ + ".eml";
         fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
         if (fd_ < 0) {
@@ -188,6 +191,7 @@ public:
             log_line(log_err(), "cannot create %s: %s", tmp_.c_str(), std::strerror(error_));
             return false;
         }
+        created_ = true;
         buf_.reserve(buffer_size);
         return true;
     }
@@ -256,7 +260,7 @@ private:
     int fd_ = -1;
     int error_ = 0; // errno of the first failure of this message
     std::uint64_t size_ = 0;
-    bool started_ = false;
+    bool started_ = false, created_ = false;
 };
 
 } // namespace smtpp_examples
