@@ -39,16 +39,20 @@ struct registry {
 
 class client : public std::enable_shared_from_this<client> {
 public:
-    client(tcp::socket socket, server_context& ctx, registry& reg, std::string peer)
-        : socket_(std::move(socket)), conn_(ctx, std::move(peer)), timer_(socket_.get_executor()),
-          ctx_(ctx), reg_(reg) {
+    client(tcp::socket socket, server_context& ctx, registry& reg, std::string peer,
+           std::string address)
+        : socket_(std::move(socket)), conn_(ctx, std::move(peer), std::move(address)), reg_(reg) {
         reg_.live.insert(this);
     }
     ~client() { reg_.live.erase(this); }
 
-    void start() {
-        last_active_ = std::chrono::steady_clock::now();
-        arm_timer(std::chrono::seconds(ctx_.options.timeout));
+    void start() { kick(); }
+
+    // The deadline of what the connection waits for passed: 421, or close when even that
+    // was not taken in time.
+    void check_deadline(mail_connection::clock::time_point now) {
+        if (closed_ || now < conn_.deadline()) return;
+        if (conn_.expire()) return close();
         kick();
     }
 
@@ -84,7 +88,6 @@ private:
                 [self = shared_from_this()](const asio::error_code& ec, std::size_t n) {
                     self->reading_ = false;
                     if (self->closed_) return;
-                    self->last_active_ = std::chrono::steady_clock::now();
                     if (ec == asio::error::eof)
                         self->conn_.input_eof();
                     else if (ec)
@@ -97,42 +100,20 @@ private:
         if (!writing_ && conn_.output().empty() && conn_.finished()) close();
     }
 
-    // RFC 5321 4.5.3.2.7: 421 after --timeout idle seconds, then 10 more to get it out.
-    void arm_timer(std::chrono::steady_clock::duration after) {
-        timer_.expires_after(after);
-        timer_.async_wait([self = shared_from_this()](const asio::error_code& ec) {
-            if (ec || self->closed_) return;
-            const auto idle = std::chrono::steady_clock::now() - self->last_active_;
-            const auto limit = std::chrono::seconds(self->ctx_.options.timeout);
-            if (self->timed_out_) return self->close();
-            if (idle >= limit) {
-                self->timed_out_ = true;
-                self->stop();
-                self->arm_timer(std::chrono::seconds(10));
-            } else {
-                self->arm_timer(limit - idle);
-            }
-        });
-    }
-
     void close() {
         if (closed_) return;
         closed_ = true;
         asio::error_code ignored;
         socket_.shutdown(tcp::socket::shutdown_both, ignored);
         socket_.close(ignored);
-        timer_.cancel();
     }
 
     tcp::socket socket_;
     mail_connection conn_;
-    asio::steady_timer timer_;
-    server_context& ctx_;
     registry& reg_;
     std::array<char, 16384> rbuf_{};
     std::string wbuf_;
-    std::chrono::steady_clock::time_point last_active_;
-    bool reading_ = false, writing_ = false, closed_ = false, timed_out_ = false;
+    bool reading_ = false, writing_ = false, closed_ = false;
 };
 
 std::vector<std::shared_ptr<client>> registry::snapshot() const {
@@ -151,7 +132,7 @@ std::string endpoint_text(const tcp::endpoint& ep) {
 class server {
 public:
     server(asio::io_context& io, server_context& ctx, const tcp::endpoint& where)
-        : io_(io), ctx_(ctx), acceptor_(io, where), pause_(io), signals_(io) {
+        : io_(io), ctx_(ctx), acceptor_(io, where), pause_(io), sweep_(io), signals_(io) {
         for (const int sig : smtpp_examples::stop_signals()) signals_.add(sig);
     }
 
@@ -159,6 +140,7 @@ public:
 
     void start() {
         accept();
+        sweep();
         signals_.async_wait([this](const asio::error_code& ec, int sig) {
             if (!ec) stop(sig);
         });
@@ -177,6 +159,7 @@ private:
         asio::error_code ignored;
         acceptor_.close(ignored);
         pause_.cancel();
+        sweep_.cancel();
         for (const auto& c : reg_.snapshot()) c->stop();
         wait_for_clients(40);
     }
@@ -201,18 +184,31 @@ private:
     }
 
     void admit(tcp::socket socket) {
-        if (const char* refusal = ctx_.refusal()) {
+        asio::error_code peer_ec;
+        const auto peer = socket.remote_endpoint(peer_ec);
+        const std::string host = peer_ec ? "?" : peer.address().to_string();
+        if (const char* refusal = ctx_.refusal(host)) {
             asio::error_code ignored;
             socket.non_blocking(true, ignored);
             socket.write_some(asio::buffer(refusal, std::strlen(refusal)), ignored);
             return;
         }
-        asio::error_code peer_ec;
         socket.set_option(tcp::no_delay(true), peer_ec); // as smtpp-server: no Nagle
-        const auto peer = socket.remote_endpoint(peer_ec);
         std::make_shared<client>(std::move(socket), ctx_, reg_,
-                                 peer_ec ? std::string("?") : endpoint_text(peer))
+                                 host == "?" ? host : endpoint_text(peer), host)
             ->start();
+    }
+
+    // A few times a second: every client whose deadline passed gets its 421 (or is closed).
+    void sweep() {
+        sweep_.expires_after(std::chrono::milliseconds(250));
+        sweep_.async_wait([this](const asio::error_code& ec) {
+            if (ec) return;
+            ctx_.update_stress("asio-server");
+            const auto now = mail_connection::clock::now();
+            for (const auto& c : reg_.snapshot()) c->check_deadline(now);
+            sweep();
+        });
     }
 
     // Out of descriptors: the spare one answers the waiting clients 421. Accepting again at
@@ -232,7 +228,7 @@ private:
     asio::io_context& io_;
     server_context& ctx_;
     tcp::acceptor acceptor_;
-    asio::steady_timer pause_;
+    asio::steady_timer pause_, sweep_;
     smtpp_examples::spare_descriptor spare_;
     asio::signal_set signals_;
     registry reg_;

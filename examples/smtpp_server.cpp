@@ -11,10 +11,10 @@
 #include "common/signals.hpp"
 
 #include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
-#include <ctime>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -35,12 +35,11 @@ using smtpp_examples::mail_connection;
 using smtpp_examples::server_context;
 
 struct client {
-    client(server_context& ctx, int fd_, std::string peer) : fd(fd_), conn(ctx, std::move(peer)) {}
+    client(server_context& ctx, int fd_, std::string peer, std::string address)
+        : fd(fd_), conn(ctx, std::move(peer), std::move(address)) {}
     int fd;
     mail_connection conn;
     std::uint32_t watching = 0; // the epoll interest set now registered
-    std::time_t last_active = 0;
-    bool shut_down = false; // 421 sent (idle or stopping)
 };
 
 class server {
@@ -52,9 +51,9 @@ public:
         watch(lfd_, EPOLLIN, EPOLL_CTL_ADD);
         watch(sfd_, EPOLLIN, EPOLL_CTL_ADD);
         epoll_event events[256];
-        std::time_t last_sweep = std::time(nullptr);
+        auto next_sweep = clock::now();
         while (!stopping_) {
-            const int n = ::epoll_wait(ep_, events, 256, 1000);
+            const int n = ::epoll_wait(ep_, events, 256, sweep_ms);
             if (n < 0) {
                 if (errno == EINTR) continue;
                 log_line(log_err(), "smtpp-server: epoll_wait: %s", std::strerror(errno));
@@ -69,10 +68,10 @@ public:
                 else
                     service(fd, events[i].events);
             }
-            const std::time_t now = std::time(nullptr);
-            if (now != last_sweep) {
-                last_sweep = now;
-                sweep_idle(now);
+            const auto now = clock::now();
+            if (now >= next_sweep) {
+                next_sweep = now + std::chrono::milliseconds(sweep_ms);
+                sweep(now);
             }
         }
         stop();
@@ -80,7 +79,9 @@ public:
     }
 
 private:
+    using clock = std::chrono::steady_clock;
     static constexpr std::size_t read_chunk = 16384;
+    static constexpr int sweep_ms = 250;
 
     void watch(int fd, std::uint32_t events, int op) {
         epoll_event ev{};
@@ -115,7 +116,8 @@ private:
     }
 
     void admit(int fd, const sockaddr* address) {
-        if (const char* refusal = ctx_.refusal()) {
+        const std::string host = smtpp_examples::host_text(address);
+        if (const char* refusal = ctx_.refusal(host)) {
             (void)!::send(fd, refusal, std::strlen(refusal), MSG_NOSIGNAL | MSG_DONTWAIT);
             ::close(fd);
             return;
@@ -124,8 +126,7 @@ private:
         // until the client's delayed ACK.
         const int one = 1;
         (void)::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        auto c = std::make_unique<client>(ctx_, fd, smtpp_examples::address_text(address));
-        c->last_active = std::time(nullptr);
+        auto c = std::make_unique<client>(ctx_, fd, smtpp_examples::address_text(address), host);
         client& ref = *c;
         clients_.emplace(fd, std::move(c));
         update(ref);
@@ -136,7 +137,6 @@ private:
         const auto it = clients_.find(fd);
         if (it == clients_.end()) return;
         client& c = *it->second;
-        c.last_active = std::time(nullptr);
         if (events & EPOLLERR) return close_client(c);
         bool broken = false;
         for (int round = 0; round < 4 && c.conn.wants_input(); ++round) {
@@ -197,25 +197,19 @@ private:
         clients_.erase(fd); // destroys c: an unfinished message's temporary file is removed
     }
 
-    // RFC 5321 4.5.3.2.7: give up on a client idle for --timeout seconds (421 first).
-    void sweep_idle(std::time_t now) {
+    // A few times a second: accept again after a pause, and give every client whose deadline
+    // passed its 421 (or, when it did not take that in time either, close it).
+    void sweep(clock::time_point now) {
         if (accept_paused_) {
             accept_paused_ = false;
             watch(lfd_, EPOLLIN, EPOLL_CTL_MOD);
         }
-        const auto limit = static_cast<std::time_t>(ctx_.options.timeout);
+        ctx_.update_stress("smtpp-server");
         for (auto it = clients_.begin(); it != clients_.end();) {
             client& c = *it->second;
             ++it; // close_client erases c
-            if (now - c.last_active < limit) continue;
-            if (c.shut_down) {
-                close_client(c); // the 421 did not get out either
-                continue;
-            }
-            c.shut_down = true;
-            c.last_active = now - limit + 10; // 10 more seconds to take the 421
-            c.conn.shutdown();
-            if (!flush(c) || c.conn.finished())
+            if (now < c.conn.deadline()) continue;
+            if (c.conn.expire() || !flush(c) || c.conn.finished())
                 close_client(c);
             else
                 update(c);

@@ -20,6 +20,7 @@
 
 #include <smtpp/server_session.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <memory>
@@ -41,13 +42,23 @@ inline bool same_secret(std::string_view given, std::string_view expected) noexc
 
 class mail_connection {
 public:
-    mail_connection(server_context& ctx, std::string peer)
-        : ctx_(ctx), session_(ctx.config), peer_(std::move(peer)), writer_(ctx.options.maildir) {
+    using clock = std::chrono::steady_clock;
+
+    // `peer` is "address:port" for the log and the envelope; connections are counted per
+    // `address`.
+    mail_connection(server_context& ctx, std::string peer, std::string address)
+        : ctx_(ctx), session_(ctx.config), peer_(std::move(peer)), address_(std::move(address)),
+          writer_(ctx.options.maildir), since_(clock::now()) {
         ++ctx_.connections;
         ++ctx_.open;
+        ++ctx_.per_client[address_];
         pump();
     }
-    ~mail_connection() { --ctx_.open; }
+    ~mail_connection() {
+        --ctx_.open;
+        const auto it = ctx_.per_client.find(address_);
+        if (--it->second == 0) ctx_.per_client.erase(it);
+    }
     mail_connection(const mail_connection&) = delete;
     mail_connection& operator=(const mail_connection&) = delete;
 
@@ -110,7 +121,7 @@ public:
             return;
         }
 #endif
-        session_.consume_output(n);
+        sent(n);
         pump();
     }
 
@@ -120,10 +131,24 @@ public:
         return closed_ && output().empty() && session_.pending_output().empty();
     }
 
-    // The server is stopping or the client idled too long: 421, then close.
+    // The server is stopping or the client took too long: 421, then close.
     void shutdown() {
         session_.shutdown();
+        wait(waiting_for::close);
         pump();
+    }
+
+    // The time by which the client must have done what the connection waits for.
+    clock::time_point deadline() const noexcept { return since_ + ctx_.timeout(waiting_); }
+
+    // The deadline passed: 421 and a short time to take it. True when the socket should be
+    // closed now: that time is over too, or the client is mid-handshake (no 421 can reach it).
+    bool expire() {
+        if (waiting_ == waiting_for::close) return done_ = true;
+        log_line(log_err(), "%s: timeout waiting for %s", peer_.c_str(), to_string(waiting_));
+        if (waiting_ == waiting_for::tls_handshake) return done_ = true;
+        shutdown();
+        return false;
     }
 
     const std::string& peer() const noexcept { return peer_; }
@@ -132,6 +157,7 @@ private:
     using kind = smtpp::server_event_kind;
     static constexpr std::size_t read_size = 16384;
     static constexpr std::size_t max_backlog = 65536;
+    static constexpr std::size_t data_block = 65536; // message data per --data-timeout
 
     bool tls_active() const noexcept {
 #if SMTPP_EXAMPLES_TLS
@@ -141,9 +167,43 @@ private:
 #endif
     }
 
+    // Starts waiting for something else, with a new deadline. The wait for the client to take
+    // our last reply is final.
+    void wait(waiting_for w) {
+        if (waiting_ == waiting_for::close) return;
+        waiting_ = w;
+        since_ = clock::now();
+        block_ = 0;
+    }
+
+    // The session queued a reply on its own (NOOP, RSET, a refused command, ...): the command
+    // it answers was complete, so the next one gets a full deadline.
+    void note_replies() {
+        const std::size_t n = session_.pending_output().size();
+        if (n > replied_ &&
+            (waiting_ == waiting_for::command || waiting_ == waiting_for::message_data))
+            wait(waiting_for::command);
+        replied_ = n;
+    }
+
+    // The transport took n bytes of the session's output.
+    void sent(std::size_t n) {
+        session_.consume_output(n);
+        replied_ = session_.pending_output().size();
+    }
+
+    // Message data: every data_block octets restart the deadline (a minimum rate of
+    // data_block per --data-timeout); a BDAT chunk's first octets start the wait.
+    void got_body(std::size_t n) {
+        if (waiting_ == waiting_for::command) wait(waiting_for::message_data);
+        block_ += n;
+        if (block_ >= data_block) wait(waiting_for::message_data);
+    }
+
     void pump() {
         while (!done_) {
             const smtpp::server_event ev = session_.next_event();
+            note_replies();
             switch (ev.kind) {
             case kind::need_data:
                 in_busy_ = false;
@@ -163,6 +223,7 @@ private:
                 return;
             case kind::closed:
                 closed_ = true;
+                wait(waiting_for::close);
                 flush_output();
 #if SMTPP_EXAMPLES_TLS
                 if (tls_ && tls_->established() && !notify_sent_ &&
@@ -174,6 +235,7 @@ private:
 #endif
                 return;
             case kind::body_chunk:
+                got_body(ev.data.size());
                 writer_.append(ev.data);
                 continue;
             case kind::transaction_reset:
@@ -222,7 +284,7 @@ private:
                     if (w < 0) done_ = true;
                     break;
                 }
-                session_.consume_output(static_cast<std::size_t>(w));
+                sent(static_cast<std::size_t>(w));
                 moved = true;
                 tls_->drain(net_out_);
             }
@@ -249,6 +311,7 @@ private:
         if (st == tls_stream::status::done) {
             tls_info_ = tls_->describe();
             (void)session_.tls_established();
+            wait(waiting_for::command);
             return true;
         }
         if (st == tls_stream::status::failed) {
@@ -282,6 +345,13 @@ private:
             (void)session_.reject(no->code, no->status, no->text);
         else
             (void)session_.accept();
+        replied_ = session_.pending_output().size();
+        if (!no && ev.kind == kind::data)
+            wait(waiting_for::message_data);
+        else if (!no && ev.kind == kind::starttls)
+            wait(waiting_for::tls_handshake);
+        else
+            wait(waiting_for::command);
     }
 
     // The answer to a decision: nullptr accepts.
@@ -399,9 +469,13 @@ private:
 
     server_context& ctx_;
     smtpp::server_session session_;
-    std::string peer_;
+    std::string peer_, address_;
     message_writer writer_;
-    std::string in_; // plaintext the session is reading (kept until need_data)
+    waiting_for waiting_ = waiting_for::command;
+    clock::time_point since_; // when the current wait started
+    std::size_t block_ = 0;   // message data octets since then
+    std::size_t replied_ = 0; // size of the session's output when last looked at
+    std::string in_;          // plaintext the session is reading (kept until need_data)
 #if SMTPP_EXAMPLES_TLS
     std::unique_ptr<tls_stream> tls_;
     std::string net_out_; // ciphertext to send

@@ -3,20 +3,46 @@
 #ifndef SMTPP_EXAMPLES_CONTEXT_HPP
 #define SMTPP_EXAMPLES_CONTEXT_HPP
 
+#include "log.hpp"
 #include "maildir.hpp"
 #include "options.hpp"
 #include "tls.hpp"
 
 #include <smtpp/server_config.hpp>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <unordered_map>
 
 #include <unistd.h>
 
 namespace smtpp_examples {
+
+// What a connection waits for. Each wait has a deadline set when it starts; bytes arriving
+// do not move it, so a client cannot hold a connection by trickling them.
+enum class waiting_for : std::uint8_t {
+    command,       // the next command, whole (pipelined ones: the reply to the last restarts it)
+    message_data,  // the next 64 KiB of a message (DATA or a BDAT chunk), or its end
+    tls_handshake, // the STARTTLS handshake, from the 220 on
+    close,         // the client to take our 421 (or 221) before we close
+};
+
+inline const char* to_string(waiting_for w) noexcept {
+    switch (w) {
+    case waiting_for::command:
+        return "a command";
+    case waiting_for::message_data:
+        return "message data";
+    case waiting_for::tls_handshake:
+        return "the TLS handshake";
+    default:
+        return "the client to close";
+    }
+}
 
 // What every connection of one server shares. The config's views point into `options`.
 struct server_context {
@@ -29,11 +55,38 @@ struct server_context {
     std::uint64_t connections = 0;   // accepted connections
     std::size_t open = 0;            // connections open now
     std::size_t max_connections = 0; // --max-connections, lowered to fit RLIMIT_NOFILE
+    std::unordered_map<std::string, std::size_t> per_client; // open connections by address
+    bool stress = false;                                     // see update_stress()
 
-    // Why a new client is turned away (the whole 421 reply), or nullptr to let it in.
-    const char* refusal() const noexcept {
+    // Why a new client from `address` is turned away (the whole 421 reply), or nullptr to let
+    // it in.
+    const char* refusal(const std::string& address) const {
         if (open >= max_connections) return "421 4.3.2 Too many connections, try again later\r\n";
+        const std::size_t cap = options.max_per_client;
+        const auto it = per_client.find(address);
+        if (cap != 0 && it != per_client.end() && it->second >= cap)
+            return "421 4.7.0 Too many connections from your address, try again later\r\n";
         return nullptr;
+    }
+
+    std::chrono::seconds timeout(waiting_for w) const noexcept {
+        unsigned s = options.timeout;
+        if (w == waiting_for::message_data) s = options.data_timeout;
+        if (w == waiting_for::tls_handshake) s = options.tls_timeout;
+        if (w == waiting_for::close) s = std::min(10u, options.timeout);
+        if (stress) s = std::min(s, options.stress_timeout);
+        return std::chrono::seconds(s);
+    }
+
+    // Stress mode while 3/4 or more of the connection slots are taken: every deadline shrinks
+    // to --stress-timeout, so idle and slow clients make room sooner (Postfix's stress mode).
+    // The loops call this before they look at the deadlines.
+    void update_stress(const char* prog) {
+        const bool now = open * 4 >= max_connections * 3;
+        if (now == stress) return;
+        stress = now;
+        log_line(log_err(), "%s: %s stress mode: %zu of %zu connection slots taken", prog,
+                 stress ? "entering" : "leaving", open, max_connections);
     }
 
     bool tls_available() const noexcept {
