@@ -32,17 +32,25 @@ using smtpp_examples::server_context;
 
 class client;
 
+// What the clients of one server share: who is open (for the sweep and for stopping) and one
+// read buffer (one thread, so one read at a time).
 struct registry {
     std::unordered_set<client*> live;
-    std::vector<std::shared_ptr<client>> snapshot() const;
+    std::array<char, 16384> buffer;
+    std::vector<std::shared_ptr<client>> snapshot() const; // those not closed yet
 };
 
+// One socket. Asio only says when the socket is ready (async_wait); reads and writes are
+// non-blocking calls made then, straight between the socket, the shared buffer and the
+// connection's own output, so a connection holds no I/O buffer of its own.
 class client : public std::enable_shared_from_this<client> {
 public:
     client(tcp::socket socket, server_context& ctx, registry& reg, std::string peer,
            std::string address)
         : socket_(std::move(socket)), conn_(ctx, std::move(peer), std::move(address)), reg_(reg) {
         reg_.live.insert(this);
+        asio::error_code ignored;
+        socket_.non_blocking(true, ignored);
     }
     ~client() { reg_.live.erase(this); }
 
@@ -62,42 +70,73 @@ public:
         kick();
     }
 
-    // The server is stopping and the 421 did not get out in time.
+    // The server is stopping and the 421 did not get out in time, or the client is over the
+    // memory budget.
     void cut_off() { close(); }
 
+    const mail_connection& connection() const noexcept { return conn_; }
+    bool closed() const noexcept { return closed_; }
+
 private:
-    // Starts whatever I/O the connection wants now.
+    // Moves what can move now, then waits until the socket is readable (while the session
+    // wants input) or writable (while output is pending).
     void kick() {
         if (closed_) return;
+        if (!write_now() || !read_now()) return close();
+        if (conn_.finished()) return close();
         if (!writing_ && !conn_.output().empty()) {
-            // Copy out: the connection's own buffer may change while the write is in flight.
-            wbuf_.assign(conn_.output().data(), conn_.output().size());
-            conn_.consumed(wbuf_.size());
             writing_ = true;
-            asio::async_write(socket_, asio::buffer(wbuf_),
-                              [self = shared_from_this()](const asio::error_code& ec, std::size_t) {
-                                  self->writing_ = false;
-                                  if (ec) return self->close();
-                                  self->kick();
-                              });
+            socket_.async_wait(tcp::socket::wait_write,
+                               [self = shared_from_this()](const asio::error_code& ec) {
+                                   self->writing_ = false;
+                                   self->ready(ec);
+                               });
         }
         if (!reading_ && conn_.wants_input()) {
             reading_ = true;
-            socket_.async_read_some(
-                asio::buffer(rbuf_),
-                [self = shared_from_this()](const asio::error_code& ec, std::size_t n) {
-                    self->reading_ = false;
-                    if (self->closed_) return;
-                    if (ec == asio::error::eof)
-                        self->conn_.input_eof();
-                    else if (ec)
-                        return self->close();
-                    else
-                        self->conn_.input(std::string_view(self->rbuf_.data(), n));
-                    self->kick();
-                });
+            socket_.async_wait(tcp::socket::wait_read,
+                               [self = shared_from_this()](const asio::error_code& ec) {
+                                   self->reading_ = false;
+                                   self->ready(ec);
+                               });
         }
-        if (!writing_ && conn_.output().empty() && conn_.finished()) close();
+    }
+
+    void ready(const asio::error_code& ec) {
+        if (ec == asio::error::operation_aborted) return;
+        if (ec) return close();
+        kick();
+    }
+
+    // Reads while the session wants input, 4 pieces at most (as smtpp-server). False when
+    // the socket failed.
+    bool read_now() {
+        for (int round = 0; round < 4 && conn_.wants_input(); ++round) {
+            asio::error_code ec;
+            const std::size_t n = socket_.read_some(asio::buffer(reg_.buffer), ec);
+            if (ec == asio::error::would_block) return true;
+            if (ec == asio::error::eof) {
+                conn_.input_eof();
+                return write_now();
+            }
+            if (ec) return false;
+            conn_.input(std::string_view(reg_.buffer.data(), n));
+            if (!write_now()) return false;
+        }
+        return true;
+    }
+
+    // Writes pending output until the socket would block. False when the peer is gone.
+    bool write_now() {
+        while (!conn_.output().empty()) {
+            asio::error_code ec;
+            const std::string_view out = conn_.output();
+            const std::size_t n = socket_.write_some(asio::buffer(out.data(), out.size()), ec);
+            if (ec == asio::error::would_block) return true;
+            if (ec) return false;
+            conn_.consumed(n);
+        }
+        return true;
     }
 
     void close() {
@@ -111,15 +150,15 @@ private:
     tcp::socket socket_;
     mail_connection conn_;
     registry& reg_;
-    std::array<char, 16384> rbuf_{};
-    std::string wbuf_;
     bool reading_ = false, writing_ = false, closed_ = false;
 };
 
 std::vector<std::shared_ptr<client>> registry::snapshot() const {
     std::vector<std::shared_ptr<client>> all;
     all.reserve(live.size());
-    for (client* c : live) all.push_back(c->shared_from_this());
+    for (client* c : live) {
+        if (!c->closed()) all.push_back(c->shared_from_this());
+    }
     return all;
 }
 
@@ -206,9 +245,24 @@ private:
             if (ec) return;
             ctx_.update_stress("asio-server");
             const auto now = mail_connection::clock::now();
-            for (const auto& c : reg_.snapshot()) c->check_deadline(now);
+            const auto all = reg_.snapshot();
+            shed_over_budget(all, now);
+            for (const auto& c : all) c->check_deadline(now);
             sweep();
         });
+    }
+
+    // Over --memory-budget: close the largest connections whose client stopped reading.
+    void shed_over_budget(const std::vector<std::shared_ptr<client>>& all,
+                          mail_connection::clock::time_point now) {
+        std::vector<const mail_connection*> conns;
+        for (const auto& c : all) conns.push_back(&c->connection());
+        const std::size_t budget = ctx_.options.memory_budget << 20;
+        for (const std::size_t i : smtpp_examples::over_budget(conns, budget, now)) {
+            log_line(log_err(), "%s: closed: not reading, %zu KiB held (memory budget)",
+                     conns[i]->peer().c_str(), conns[i]->memory_bytes() >> 10);
+            all[i]->cut_off();
+        }
     }
 
     // Out of descriptors: the spare one answers the waiting clients 421. Accepting again at

@@ -18,6 +18,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -205,6 +206,7 @@ private:
             watch(lfd_, EPOLLIN, EPOLL_CTL_MOD);
         }
         ctx_.update_stress("smtpp-server");
+        shed_over_budget(now);
         for (auto it = clients_.begin(); it != clients_.end();) {
             client& c = *it->second;
             ++it; // close_client erases c
@@ -213,6 +215,22 @@ private:
                 close_client(c);
             else
                 update(c);
+        }
+    }
+
+    // Over --memory-budget: close the largest connections whose client stopped reading.
+    void shed_over_budget(clock::time_point now) {
+        std::vector<client*> all;
+        std::vector<const mail_connection*> conns;
+        for (const auto& entry : clients_) {
+            all.push_back(entry.second.get());
+            conns.push_back(&entry.second->conn);
+        }
+        const std::size_t budget = ctx_.options.memory_budget << 20;
+        for (const std::size_t i : smtpp_examples::over_budget(conns, budget, now)) {
+            log_line(log_err(), "%s: closed: not reading, %zu KiB held (memory budget)",
+                     all[i]->conn.peer().c_str(), all[i]->conn.memory_bytes() >> 10);
+            close_client(*all[i]);
         }
     }
 

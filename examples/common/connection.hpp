@@ -9,7 +9,13 @@
 // (accept everything, check AUTH credentials, store messages), and a tls_stream sits between
 // the socket and the session after STARTTLS. Memory per connection stays bounded: the session
 // stops reading while limits.output_buffer bytes are unsent, input is read in 16 KiB pieces
-// only when the session has used the previous ones, and message bodies stream to disk.
+// only when the session has used the previous ones, ciphertext is buffered up to 20 KiB each
+// way, and message bodies stream to disk. A connection waiting for a command with nothing to
+// send gives its buffers back, so a drained idle one holds about 2 KiB (plus OpenSSL's own
+// state, about 17 KiB, with TLS).
+//
+// The loop also asks deadline() now and then and calls expire() once it has passed (see
+// waiting_for in context.hpp).
 #ifndef SMTPP_EXAMPLES_CONNECTION_HPP
 #define SMTPP_EXAMPLES_CONNECTION_HPP
 
@@ -20,12 +26,14 @@
 
 #include <smtpp/server_session.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace smtpp_examples {
@@ -66,7 +74,7 @@ public:
     bool wants_input() const noexcept {
         if (done_ || eof_ || closed_) return false;
 #if SMTPP_EXAMPLES_TLS
-        if (tls_) return tls_->buffered_input() < max_backlog && net_out_.size() < max_backlog;
+        if (tls_) return tls_->buffered_input() < tls_backlog && net_out_.size() < tls_backlog;
 #endif
         return !tls_wait_ && !in_busy_ && session_.wants_read();
     }
@@ -117,11 +125,13 @@ public:
 #if SMTPP_EXAMPLES_TLS
         if (tls_) {
             net_out_.erase(0, n);
+            output_moved_ = clock::now();
             pump();
             return;
         }
 #endif
         sent(n);
+        output_moved_ = clock::now();
         pump();
     }
 
@@ -153,10 +163,26 @@ public:
 
     const std::string& peer() const noexcept { return peer_; }
 
+    // Heap memory the connection holds now, roughly (OpenSSL's own state not counted).
+    std::size_t memory_bytes() const noexcept {
+        std::size_t n = sizeof *this + session_.heap_bytes() + in_.capacity() + writer_.buffered();
+#if SMTPP_EXAMPLES_TLS
+        if (tls_) n += net_out_.capacity() + tls_->buffered_bytes();
+#endif
+        return n;
+    }
+
+    // Output has waited for a second without the client taking any of it: it stopped reading.
+    bool stalled(clock::time_point now) const noexcept {
+        return !output().empty() && now - output_moved_ >= std::chrono::seconds(1);
+    }
+
 private:
     using kind = smtpp::server_event_kind;
     static constexpr std::size_t read_size = 16384;
-    static constexpr std::size_t max_backlog = 65536;
+    // Ciphertext buffered each way before the loop stops reading: one TLS record (at most
+    // 16 KiB + 2 KiB) always fits, so decryption can always go on.
+    static constexpr std::size_t tls_backlog = 20480;
     static constexpr std::size_t data_block = 65536; // message data per --data-timeout
 
     bool tls_active() const noexcept {
@@ -200,7 +226,27 @@ private:
         if (block_ >= data_block) wait(waiting_for::message_data);
     }
 
+    // Waiting for the next command with nothing left to send.
+    bool idle() const noexcept {
+        return waiting_ == waiting_for::command && output().empty() &&
+               session_.pending_output().empty();
+    }
+
+    // The buffers of the last exchange go back to the heap: a drained idle connection holds
+    // its objects and little else, however big its last burst was.
+    void release_idle_memory() {
+        session_.release_idle_memory();
+        std::string().swap(in_);
+#if SMTPP_EXAMPLES_TLS
+        if (tls_) {
+            std::string().swap(net_out_);
+            tls_->release_buffers();
+        }
+#endif
+    }
+
     void pump() {
+        if (output().empty()) output_moved_ = clock::now();
         while (!done_) {
             const smtpp::server_event ev = session_.next_event();
             note_replies();
@@ -209,6 +255,7 @@ private:
                 in_busy_ = false;
                 if (feed_from_tls()) continue;
                 flush_output();
+                if (idle()) release_idle_memory();
                 return;
             case kind::output_full:
                 if (flush_output()) continue;
@@ -255,10 +302,11 @@ private:
     bool feed_from_tls() {
 #if SMTPP_EXAMPLES_TLS
         if (!tls_ || !tls_->established() || in_busy_ || eof_sent_) return false;
-        in_.resize(read_size);
-        const long n = tls_->read(&in_[0], in_.size());
+        if (!tls_->readable() && !eof_) return false;
+        char plain[read_size];
+        const long n = tls_->readable() ? tls_->read(plain, sizeof plain) : 0;
         if (n > 0) {
-            in_.resize(static_cast<std::size_t>(n));
+            in_.assign(plain, static_cast<std::size_t>(n));
             if (session_.receive(in_) == smtpp::errc::ok) in_busy_ = true;
             return in_busy_;
         }
@@ -278,8 +326,8 @@ private:
 #if SMTPP_EXAMPLES_TLS
         if (!tls_) return false;
         if (tls_->established()) {
-            while (!session_.pending_output().empty() && net_out_.size() < max_backlog) {
-                const long w = tls_->write(session_.pending_output());
+            while (!session_.pending_output().empty() && net_out_.size() < tls_backlog) {
+                const long w = tls_->write(session_.pending_output().substr(0, read_size));
                 if (w <= 0) {
                     if (w < 0) done_ = true;
                     break;
@@ -472,10 +520,11 @@ private:
     std::string peer_, address_;
     message_writer writer_;
     waiting_for waiting_ = waiting_for::command;
-    clock::time_point since_; // when the current wait started
-    std::size_t block_ = 0;   // message data octets since then
-    std::size_t replied_ = 0; // size of the session's output when last looked at
-    std::string in_;          // plaintext the session is reading (kept until need_data)
+    clock::time_point since_;        // when the current wait started
+    std::size_t block_ = 0;          // message data octets since then
+    std::size_t replied_ = 0;        // size of the session's output when last looked at
+    clock::time_point output_moved_; // output was last empty or taken by the client
+    std::string in_;                 // plaintext the session is reading (kept until need_data)
 #if SMTPP_EXAMPLES_TLS
     std::unique_ptr<tls_stream> tls_;
     std::string net_out_; // ciphertext to send
@@ -489,6 +538,30 @@ private:
     std::string helo_, helo_verb_, mail_from_, mail_params_, auth_user_;
     std::vector<std::string> rcpts_, rcpt_params_;
 };
+
+// The connections to close so that the memory all of them hold fits in `budget`: those whose
+// client stopped reading our output, largest first (a client that reads frees its buffers by
+// reading). Returns indexes into `all`.
+inline std::vector<std::size_t> over_budget(const std::vector<const mail_connection*>& all,
+                                            std::size_t budget,
+                                            mail_connection::clock::time_point now) {
+    std::size_t total = 0;
+    std::vector<std::pair<std::size_t, std::size_t>> stalled; // (memory, index)
+    for (std::size_t i = 0; i < all.size(); ++i) {
+        const std::size_t bytes = all[i]->memory_bytes();
+        total += bytes;
+        if (all[i]->stalled(now)) stalled.emplace_back(bytes, i);
+    }
+    std::vector<std::size_t> shed;
+    if (total <= budget) return shed;
+    std::sort(stalled.begin(), stalled.end(), std::greater<>());
+    for (const auto& [bytes, i] : stalled) {
+        if (total <= budget) break;
+        shed.push_back(i);
+        total -= bytes;
+    }
+    return shed;
+}
 
 } // namespace smtpp_examples
 

@@ -174,6 +174,7 @@ public:
     bool healthy() const noexcept { return created() && error_ == 0; }
     const std::string& id() const noexcept { return id_; }
     std::uint64_t size() const noexcept { return size_; }
+    std::size_t buffered() const noexcept { return buf_.capacity(); }
 
     // Starts a message: creates its temporary file. False when it cannot be created.
     bool begin() {

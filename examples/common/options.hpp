@@ -30,6 +30,7 @@ struct server_options {
     unsigned stress_timeout = 10; // any of them while 3/4 of the connection slots are taken
     std::size_t max_connections = 10000;
     std::size_t max_per_client = 50; // connections from one client address (0: no limit)
+    std::size_t memory_budget = 256; // MiB all connections may hold before some are closed
 };
 
 inline void print_server_usage(const char* prog, std::FILE* to) {
@@ -60,7 +61,9 @@ inline void print_server_usage(const char* prog, std::FILE* to) {
         "  --max-connections N    concurrent connections (default 10000; lowered to fit\n"
         "                         RLIMIT_NOFILE, two descriptors per connection)\n"
         "  --max-per-client N     concurrent connections from one client address (default 50;\n"
-        "                         0: no limit)\n",
+        "                         0: no limit)\n"
+        "  --memory-budget MIB    when the connections hold more memory than this, the largest\n"
+        "                         of those whose client stopped reading are closed (default 256)\n",
         prog);
 }
 
@@ -74,14 +77,15 @@ inline bool parse_number(const char* text, std::uint64_t& out) {
 }
 
 inline bool is_number_option(const std::string& name) {
-    for (const char* known : {"--max-size", "--timeout", "--data-timeout", "--tls-timeout",
-                              "--stress-timeout", "--max-connections", "--max-per-client"}) {
+    for (const char* known :
+         {"--max-size", "--timeout", "--data-timeout", "--tls-timeout", "--stress-timeout",
+          "--max-connections", "--max-per-client", "--memory-budget"}) {
         if (name == known) return true;
     }
     return false;
 }
 
-// Timeouts are 1 second to 1 day; --max-connections is at least 1.
+// Timeouts are 1 second to 1 day; --max-connections and --memory-budget are at least 1.
 inline void set_number_option(server_options& o, const std::string& name, std::uint64_t n) {
     const auto seconds = static_cast<unsigned>(n > 86400 ? 86400 : (n == 0 ? 1 : n));
     if (name == "--max-size") o.max_size = n;
@@ -91,6 +95,7 @@ inline void set_number_option(server_options& o, const std::string& name, std::u
     if (name == "--stress-timeout") o.stress_timeout = seconds;
     if (name == "--max-connections") o.max_connections = static_cast<std::size_t>(n == 0 ? 1 : n);
     if (name == "--max-per-client") o.max_per_client = static_cast<std::size_t>(n);
+    if (name == "--memory-budget") o.memory_budget = static_cast<std::size_t>(n == 0 ? 1 : n);
 }
 
 // Parses argv; prints a message and returns false on error (or --help: `help` set).

@@ -17,6 +17,7 @@ import ssl
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import traceback
 
@@ -41,6 +42,25 @@ def server_kinds():
         skip("SMTPP_SERVER is not set (run through ctest)")
     asio = os.environ.get("SMTPP_ASIO_SERVER", "")
     return ["epoll", "asio"] if asio and os.access(asio, os.X_OK) else ["epoll"]
+
+
+def in_parallel(fn, kinds):
+    """Runs fn(kind) for every kind at once, each in its own thread; re-raises the first failure."""
+    errors = []
+
+    def go(kind):
+        try:
+            fn(kind)
+        except BaseException as e:
+            errors.append(e)
+
+    threads = [threading.Thread(target=go, args=(k,)) for k in kinds]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise errors[0]
 
 
 def binary(kind):
@@ -70,8 +90,10 @@ def wait_until(cond, timeout, what, interval=0.02):
 
 
 def make_cert(directory):
-    """A throwaway self-signed certificate: returns (cert, key) paths."""
-    cert, key = os.path.join(directory, "cert.pem"), os.path.join(directory, "key.pem")
+    """A throwaway self-signed certificate in a new directory under `directory` (tests running
+    in parallel get one each): returns (cert, key) paths."""
+    own = tempfile.mkdtemp(prefix="cert.", dir=directory)
+    cert, key = os.path.join(own, "cert.pem"), os.path.join(own, "key.pem")
     subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
                     "-nodes", "-days", "1", "-subj", "/CN=mx.test", "-keyout", key, "-out", cert],
                    check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

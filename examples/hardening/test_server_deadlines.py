@@ -11,7 +11,7 @@ import threading
 import time
 
 import server_lib
-from server_lib import Client, Server, ok, run, server_kinds, tls_built, tmpdir
+from server_lib import Client, Server, in_parallel, ok, run, server_kinds, tls_built, tmpdir
 
 TIMEOUTS = {"command": 3, "data": 2, "tls": 1}
 SLACK = 3.0  # a loaded machine or a sanitizer build answers late, never early
@@ -156,8 +156,7 @@ def check(kind, d):
 
 def main():
     d = tmpdir()
-    for kind in server_kinds():
-        check(kind, d)
+    in_parallel(lambda kind: check(kind, d), server_kinds())
 
 
 run(main)

@@ -9,7 +9,8 @@
 """
 import time
 
-from server_lib import Client, Server, connect_and_greet, ok, run, server_kinds, tmpdir, wait_until
+from server_lib import (Client, Server, connect_and_greet, in_parallel, ok, run, server_kinds, tmpdir,
+                        wait_until)
 
 
 def served(port, source):
@@ -64,16 +65,19 @@ def stress(kind, d):
     return took
 
 
+def check(kind, d):
+    per_client_cap(kind, d)
+    ok("%s: --max-per-client 3: the 4th connection from one address gets 421 4.7.0" % kind)
+    default_cap(kind, d)
+    ok("%s: by default one address holds at most 50 connections" % kind)
+    took = stress(kind, d)
+    ok("%s: stress mode at 6 of 8 slots: idle clients got 421 within %.1f s, then normal deadlines"
+       % (kind, took))
+
+
 def main():
     d = tmpdir()
-    for kind in server_kinds():
-        per_client_cap(kind, d)
-        ok("%s: --max-per-client 3: the 4th connection from one address gets 421 4.7.0" % kind)
-        default_cap(kind, d)
-        ok("%s: by default one address holds at most 50 connections" % kind)
-        took = stress(kind, d)
-        ok("%s: stress mode at 6 of 8 slots: idle clients got 421 within %.1f s, then normal deadlines"
-           % (kind, took))
+    in_parallel(lambda kind: check(kind, d), server_kinds())
 
 
 run(main)
