@@ -288,6 +288,23 @@ private:
     registry reg_;
 };
 
+// --listen as an endpoint; prints why and returns false when it is not a numeric ADDR:PORT.
+bool listen_endpoint(const std::string& listen, tcp::endpoint& where) {
+    std::string host, port;
+    asio::error_code ec;
+    std::uint64_t port_number = 0;
+    if (smtpp_examples::split_host_port(listen, host, port)) {
+        const auto address = asio::ip::make_address(host, ec);
+        if (!ec && smtpp_examples::parse_number(port.c_str(), port_number) && port_number < 65536) {
+            where = tcp::endpoint(address, static_cast<unsigned short>(port_number));
+            return true;
+        }
+    }
+    std::fprintf(stderr, "asio-server: --listen wants a numeric ADDR:PORT, not '%s'\n",
+                 listen.c_str());
+    return false;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -301,22 +318,11 @@ int main(int argc, char** argv) {
     smtpp_examples::ignore_harmless_signals();
     ctx->max_connections =
         smtpp_examples::connection_cap(ctx->options.max_connections, "asio-server");
-    std::string host, port;
-    if (!smtpp_examples::split_host_port(ctx->options.listen, host, port)) {
-        std::fprintf(stderr, "asio-server: --listen wants ADDR:PORT\n");
-        return 2;
-    }
-    asio::error_code ec;
-    const auto address = asio::ip::make_address(host, ec);
-    std::uint64_t port_number = 0;
-    if (ec || !smtpp_examples::parse_number(port.c_str(), port_number) || port_number > 65535) {
-        std::fprintf(stderr, "asio-server: --listen wants a numeric ADDR:PORT, not '%s'\n",
-                     ctx->options.listen.c_str());
-        return 2;
-    }
+    tcp::endpoint where;
+    if (!listen_endpoint(ctx->options.listen, where)) return 2;
     try { // Asio reports setup errors (address in use, ...) as exceptions
         asio::io_context io(1);
-        server srv(io, *ctx, tcp::endpoint(address, static_cast<unsigned short>(port_number)));
+        server srv(io, *ctx, where);
         srv.start();
         smtpp_examples::make_logs_nonblocking();
         log_line(log_out(), "asio-server listening on %s (%s%s%s)", srv.bound().c_str(),
