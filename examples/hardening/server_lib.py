@@ -122,10 +122,11 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def sanitized(path):
-    """True when the program was built with AddressSanitizer (its memory figures mean nothing)."""
+def sanitized(path, what=b"__asan_init"):
+    """True when the program was built with AddressSanitizer (its memory figures mean nothing),
+    or with the sanitizer whose runtime symbol `what` names."""
     with open(path, "rb") as f:
-        return b"__asan_init" in f.read()
+        return what in f.read()
 
 
 def raise_fd_limit(need):

@@ -112,13 +112,23 @@ def maildir_gone(kind, d):
     s.stop()
 
 
+def vptr_checked(kind):
+    """UBSan's vptr check probes memory through a pipe: in a process out of descriptors the
+    probe fails and it reports a false "invalid vptr" (asio-server compares error codes, whose
+    categories are polymorphic). Such a build cannot run out of descriptors."""
+    return kind == "asio" and server_lib.sanitized(server_lib.binary(kind), b"__ubsan_handle_dynamic_type_cache_miss")
+
+
 def main():
     d = tmpdir()
     for kind in server_kinds():
         cap_follows_limit(kind, d)
         ok("%s: RLIMIT_NOFILE 64: 24 connections, all in DATA at once; the 25th gets 421" % kind)
-        out_of_descriptors(kind, d)
-        ok("%s: out of descriptors: 421 4.3.2 at once, no spinning, DATA 452 4.3.1, then service again" % kind)
+        if vptr_checked(kind):
+            print("%s: built with UBSan's vptr check, which needs descriptors: running out of them skipped" % kind)
+        else:
+            out_of_descriptors(kind, d)
+            ok("%s: out of descriptors: 421 4.3.2 at once, no spinning, DATA 452 4.3.1, then service again" % kind)
         maildir_gone(kind, d)
         ok("%s: maildir gone: DATA and BDAT get 452 4.3.1" % kind)
 
