@@ -31,8 +31,13 @@ def skip(why):
     sys.exit(SKIP)
 
 
+_print_lock = threading.Lock()
+
+
 def ok(what):
-    print("ok: " + what, flush=True)
+    with _print_lock:  # whole lines, also from tests running in parallel
+        sys.stdout.write("ok: %s\n" % what)
+        sys.stdout.flush()
 
 
 def server_kinds():
