@@ -267,10 +267,6 @@ class Client:
             self.sock.settimeout(self.timeout)
         return None
 
-    def starttls(self, ctx):
-        self.expect("STARTTLS", 220)
-        self.sock = ctx.wrap_socket(self.sock, server_hostname="mx.test")
-
     def close(self):
         self.sock.close()
 

@@ -16,6 +16,7 @@ import ssl
 import sys
 import time
 
+sys.dont_write_bytecode = True  # the modules below leave no __pycache__ in the source tree
 import server_lib
 
 BURST = 1000  # EHLOs: 17 KB that the server answers with about 250 KB

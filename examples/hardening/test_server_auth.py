@@ -4,7 +4,9 @@ one character off, another user, another authorization identity, an empty field)
 AUTH LOGIN. The comparison itself runs in constant time (same_secret in connection.hpp); a
 timing test would only measure the network here."""
 import base64
+import sys
 
+sys.dont_write_bytecode = True  # the modules below leave no __pycache__ in the source tree
 from server_lib import Server, connect_and_greet, ok, run, server_kinds, tmpdir
 
 USER, PASS = "mailer", "s3cret-Passw0rd"

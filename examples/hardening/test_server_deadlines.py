@@ -7,9 +7,11 @@ closed without a 421, which could reach it neither in the clear nor over TLS. Cl
 slow but make progress (a whole command per second, 64 KiB of data per second) keep their
 connection."""
 import socket
+import sys
 import threading
 import time
 
+sys.dont_write_bytecode = True  # the modules below leave no __pycache__ in the source tree
 import server_lib
 from server_lib import Client, Server, in_parallel, ok, run, server_kinds, tls_built, tmpdir
 

@@ -12,8 +12,10 @@
 import os
 import resource
 import shutil
+import sys
 import time
 
+sys.dont_write_bytecode = True  # the modules below leave no __pycache__ in the source tree
 import server_lib
 from server_lib import Client, Server, connect_and_greet, ok, run, server_kinds, tmpdir, wait_until
 

@@ -9,8 +9,10 @@ it exactly once, and temporary files of a server that is gone are removed at sta
 import os
 import resource
 import subprocess
+import sys
 import time
 
+sys.dont_write_bytecode = True  # the modules below leave no __pycache__ in the source tree
 from server_lib import Server, connect_and_greet, ok, run, server_kinds, tmpdir
 
 BODY = "Subject: retried\r\n\r\nhello\r\n"

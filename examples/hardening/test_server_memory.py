@@ -10,8 +10,10 @@
     largest first, until the connections fit in 1 MiB; a client that reads is served all along.
 """
 import socket
+import sys
 import time
 
+sys.dont_write_bytecode = True  # the modules below leave no __pycache__ in the source tree
 import server_lib
 import server_memory
 from server_lib import Client, Server, in_parallel, ok, run, server_kinds, tls_built, tmpdir, wait_until

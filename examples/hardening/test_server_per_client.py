@@ -7,8 +7,10 @@
     --stress-timeout 1, so the clients idle for longer get 421 at once instead of after
     --timeout 60; below that, the normal deadline applies again.
 """
+import sys
 import time
 
+sys.dont_write_bytecode = True  # the modules below leave no __pycache__ in the source tree
 from server_lib import (Client, Server, connect_and_greet, in_parallel, ok, run, server_kinds, tmpdir,
                         wait_until)
 

@@ -5,7 +5,9 @@ status is 0. SIGPIPE and SIGXFSZ are ignored."""
 import glob
 import os
 import signal
+import sys
 
+sys.dont_write_bytecode = True  # the modules below leave no __pycache__ in the source tree
 from server_lib import Server, connect_and_greet, ok, run, server_kinds, tmpdir, wait_until
 
 STOPPING = [signal.SIGHUP, signal.SIGINT, signal.SIGQUIT, signal.SIGTERM, signal.SIGUSR1,
