@@ -95,7 +95,8 @@ start_smtpp() {
     local name=$1
     shift
     PORT=$(free_port)
-    "$server" --listen 127.0.0.1:$PORT --hostname smtpp.test "$@" >"$T/$name.out" 2>"$T/$name.err" &
+    # --max-per-client 0: every client of the benchmark connects from 127.0.0.1
+    "$server" --listen 127.0.0.1:$PORT --hostname smtpp.test --max-per-client 0 "$@" >"$T/$name.out" 2>"$T/$name.err" &
     PID=$!
     PIDS+=("$PID")
     wait_port "$PORT"

@@ -2,43 +2,65 @@
 // The connection logic (common/connection.hpp: session, policy, maildir, STARTTLS through
 // memory BIOs) is the same code smtpp-server runs under epoll; only the socket plumbing below
 // differs. One io_context, one thread; every connection has at most one read and one write in
-// flight, and reads only while the session wants input, so memory stays bounded.
+// flight, and reads only while the session wants input, so memory stays bounded. The signals
+// that would kill the process stop it cleanly instead (common/signals.hpp).
 #include "common/connection.hpp"
+#include "common/log.hpp"
+#include "common/net.hpp"
 #include "common/options.hpp"
+#include "common/signals.hpp"
 
 #include <asio.hpp>
 
 #include <array>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <unordered_set>
+#include <vector>
 
 namespace {
 
 using asio::ip::tcp;
+using smtpp_examples::log_err;
+using smtpp_examples::log_line;
+using smtpp_examples::log_out;
 using smtpp_examples::mail_connection;
 using smtpp_examples::server_context;
 
 class client;
 
+// What the clients of one server share: who is open (for the sweep and for stopping) and one
+// read buffer (one thread, so one read at a time).
 struct registry {
     std::unordered_set<client*> live;
+    std::array<char, 16384> buffer;
+    std::vector<std::shared_ptr<client>> snapshot() const; // those not closed yet
 };
 
+// One socket. Asio only says when the socket is ready (async_wait); reads and writes are
+// non-blocking calls made then, straight between the socket, the shared buffer and the
+// connection's own output, so a connection holds no I/O buffer of its own.
 class client : public std::enable_shared_from_this<client> {
 public:
-    client(tcp::socket socket, server_context& ctx, registry& reg, std::string peer)
-        : socket_(std::move(socket)), conn_(ctx, std::move(peer)), timer_(socket_.get_executor()),
-          ctx_(ctx), reg_(reg) {
+    client(tcp::socket socket, server_context& ctx, registry& reg, std::string peer,
+           std::string address)
+        : socket_(std::move(socket)), conn_(ctx, std::move(peer), std::move(address)), reg_(reg) {
         reg_.live.insert(this);
+        asio::error_code ignored;
+        socket_.non_blocking(true, ignored);
     }
     ~client() { reg_.live.erase(this); }
 
-    void start() {
-        last_active_ = std::chrono::steady_clock::now();
-        arm_timer(std::chrono::seconds(ctx_.options.timeout));
+    void start() { kick(); }
+
+    // The deadline of what the connection waits for passed: 421, or close when even that
+    // was not taken in time.
+    void check_deadline(mail_connection::clock::time_point now) {
+        if (closed_ || now < conn_.deadline()) return;
+        if (conn_.expire()) return close();
         kick();
     }
 
@@ -48,54 +70,73 @@ public:
         kick();
     }
 
+    // The server is stopping and the 421 did not get out in time, or the client is over the
+    // memory budget.
+    void cut_off() { close(); }
+
+    const mail_connection& connection() const noexcept { return conn_; }
+    bool closed() const noexcept { return closed_; }
+
 private:
-    // Starts whatever I/O the connection wants now.
+    // Moves what can move now, then waits until the socket is readable (while the session
+    // wants input) or writable (while output is pending).
     void kick() {
         if (closed_) return;
+        if (!write_now() || !read_now()) return close();
+        if (conn_.finished()) return close();
         if (!writing_ && !conn_.output().empty()) {
-            // Copy out: the connection's own buffer may change while the write is in flight.
-            wbuf_.assign(conn_.output().data(), conn_.output().size());
-            conn_.consumed(wbuf_.size());
             writing_ = true;
-            asio::async_write(socket_, asio::buffer(wbuf_),
-                              [self = shared_from_this()](const asio::error_code& ec, std::size_t) {
-                                  self->writing_ = false;
-                                  if (ec) return self->close();
-                                  self->kick();
-                              });
+            socket_.async_wait(tcp::socket::wait_write,
+                               [self = shared_from_this()](const asio::error_code& ec) {
+                                   self->writing_ = false;
+                                   self->ready(ec);
+                               });
         }
         if (!reading_ && conn_.wants_input()) {
             reading_ = true;
-            socket_.async_read_some(asio::buffer(rbuf_), [self = shared_from_this()](const asio::error_code& ec,
-                                                                                      std::size_t n) {
-                self->reading_ = false;
-                if (self->closed_) return;
-                self->last_active_ = std::chrono::steady_clock::now();
-                if (ec == asio::error::eof) self->conn_.input_eof();
-                else if (ec) return self->close();
-                else self->conn_.input(std::string_view(self->rbuf_.data(), n));
-                self->kick();
-            });
+            socket_.async_wait(tcp::socket::wait_read,
+                               [self = shared_from_this()](const asio::error_code& ec) {
+                                   self->reading_ = false;
+                                   self->ready(ec);
+                               });
         }
-        if (!writing_ && conn_.output().empty() && conn_.finished()) close();
     }
 
-    // RFC 5321 4.5.3.2.7: 421 after --timeout idle seconds, then 10 more to get it out.
-    void arm_timer(std::chrono::steady_clock::duration after) {
-        timer_.expires_after(after);
-        timer_.async_wait([self = shared_from_this()](const asio::error_code& ec) {
-            if (ec || self->closed_) return;
-            const auto idle = std::chrono::steady_clock::now() - self->last_active_;
-            const auto limit = std::chrono::seconds(self->ctx_.options.timeout);
-            if (self->timed_out_) return self->close();
-            if (idle >= limit) {
-                self->timed_out_ = true;
-                self->stop();
-                self->arm_timer(std::chrono::seconds(10));
-            } else {
-                self->arm_timer(limit - idle);
+    void ready(const asio::error_code& ec) {
+        if (ec == asio::error::operation_aborted) return;
+        if (ec) return close();
+        kick();
+    }
+
+    // Reads while the session wants input, 4 pieces at most (as smtpp-server). False when
+    // the socket failed.
+    bool read_now() {
+        for (int round = 0; round < 4 && conn_.wants_input(); ++round) {
+            asio::error_code ec;
+            const std::size_t n = socket_.read_some(asio::buffer(reg_.buffer), ec);
+            if (ec == asio::error::would_block) return true;
+            if (ec == asio::error::eof) {
+                conn_.input_eof();
+                return write_now();
             }
-        });
+            if (ec) return false;
+            conn_.input(std::string_view(reg_.buffer.data(), n));
+            if (!write_now()) return false;
+        }
+        return true;
+    }
+
+    // Writes pending output until the socket would block. False when the peer is gone.
+    bool write_now() {
+        while (!conn_.output().empty()) {
+            asio::error_code ec;
+            const std::string_view out = conn_.output();
+            const std::size_t n = socket_.write_some(asio::buffer(out.data(), out.size()), ec);
+            if (ec == asio::error::would_block) return true;
+            if (ec) return false;
+            conn_.consumed(n);
+        }
+        return true;
     }
 
     void close() {
@@ -104,19 +145,22 @@ private:
         asio::error_code ignored;
         socket_.shutdown(tcp::socket::shutdown_both, ignored);
         socket_.close(ignored);
-        timer_.cancel();
     }
 
     tcp::socket socket_;
     mail_connection conn_;
-    asio::steady_timer timer_;
-    server_context& ctx_;
     registry& reg_;
-    std::array<char, 16384> rbuf_{};
-    std::string wbuf_;
-    std::chrono::steady_clock::time_point last_active_;
-    bool reading_ = false, writing_ = false, closed_ = false, timed_out_ = false;
+    bool reading_ = false, writing_ = false, closed_ = false;
 };
+
+std::vector<std::shared_ptr<client>> registry::snapshot() const {
+    std::vector<std::shared_ptr<client>> all;
+    all.reserve(live.size());
+    for (client* c : live) {
+        if (!c->closed()) all.push_back(c->shared_from_this());
+    }
+    return all;
+}
 
 std::string endpoint_text(const tcp::endpoint& ep) {
     const std::string host = ep.address().to_string();
@@ -127,26 +171,44 @@ std::string endpoint_text(const tcp::endpoint& ep) {
 class server {
 public:
     server(asio::io_context& io, server_context& ctx, const tcp::endpoint& where)
-        : io_(io), ctx_(ctx), acceptor_(io, where), signals_(io, SIGINT, SIGTERM) {}
+        : io_(io), ctx_(ctx), acceptor_(io, where), pause_(io), sweep_(io), signals_(io) {
+        for (const int sig : smtpp_examples::stop_signals()) signals_.add(sig);
+    }
 
     std::string bound() const { return endpoint_text(acceptor_.local_endpoint()); }
 
     void start() {
         accept();
-        signals_.async_wait([this](const asio::error_code& ec, int) {
-            if (ec) return;
-            std::fprintf(stderr, "asio-server: stopping, %zu connection(s) open, %llu message(s) stored\n",
-                         reg_.live.size(), static_cast<unsigned long long>(ctx_.messages));
-            asio::error_code ignored;
-            acceptor_.close(ignored);
-            for (client* c : reg_.live) c->stop();
-            wait_for_clients(40); // whatever has not closed within 2 seconds is cut off
+        sweep();
+        signals_.async_wait([this](const asio::error_code& ec, int sig) {
+            if (!ec) stop(sig);
         });
     }
 
 private:
+    // 421 to every client; io.run() returns once all are closed (2 seconds at most).
+    void stop(int sig) {
+        log_line(log_err(),
+                 "asio-server: stopping on %s, %zu connection(s) open, %llu message(s) stored, "
+                 "%llu log line(s) dropped",
+                 smtpp_examples::signal_text(sig).c_str(), reg_.live.size(),
+                 static_cast<unsigned long long>(ctx_.messages),
+                 static_cast<unsigned long long>(smtpp_examples::log_out().dropped_total() +
+                                                 smtpp_examples::log_err().dropped_total()));
+        asio::error_code ignored;
+        acceptor_.close(ignored);
+        pause_.cancel();
+        sweep_.cancel();
+        for (const auto& c : reg_.snapshot()) c->stop();
+        wait_for_clients(40);
+    }
+
     void wait_for_clients(int rounds) {
-        if (reg_.live.empty() || rounds == 0) return io_.stop();
+        if (reg_.live.empty()) return;
+        if (rounds == 0) {
+            for (const auto& c : reg_.snapshot()) c->cut_off();
+            return;
+        }
         auto t = std::make_shared<asio::steady_timer>(io_, std::chrono::milliseconds(50));
         t->async_wait([this, t, rounds](const asio::error_code&) { wait_for_clients(rounds - 1); });
     }
@@ -154,30 +216,94 @@ private:
     void accept() {
         acceptor_.async_accept([this](const asio::error_code& ec, tcp::socket socket) {
             if (ec == asio::error::operation_aborted) return;
-            if (!ec) {
-                if (reg_.live.size() >= ctx_.options.max_connections) {
-                    static const char busy[] = "421 4.3.2 Too many connections, try again later\r\n";
-                    asio::error_code ignored;
-                    socket.write_some(asio::buffer(busy, sizeof busy - 1), ignored);
-                } else {
-                    asio::error_code peer_ec;
-                    socket.set_option(tcp::no_delay(true), peer_ec); // as smtpp-server: no Nagle
-                    const auto peer = socket.remote_endpoint(peer_ec);
-                    std::make_shared<client>(std::move(socket), ctx_, reg_,
-                                             peer_ec ? std::string("?") : endpoint_text(peer))
-                        ->start();
-                }
-            }
+            if (ec) return accept_failed(ec.value());
+            admit(std::move(socket));
             accept();
+        });
+    }
+
+    void admit(tcp::socket socket) {
+        asio::error_code peer_ec;
+        const auto peer = socket.remote_endpoint(peer_ec);
+        const std::string host = peer_ec ? "?" : peer.address().to_string();
+        if (const char* refusal = ctx_.refusal(host)) {
+            asio::error_code ignored;
+            socket.non_blocking(true, ignored);
+            socket.write_some(asio::buffer(refusal, std::strlen(refusal)), ignored);
+            return;
+        }
+        socket.set_option(tcp::no_delay(true), peer_ec); // as smtpp-server: no Nagle
+        std::make_shared<client>(std::move(socket), ctx_, reg_,
+                                 host == "?" ? host : endpoint_text(peer), host)
+            ->start();
+    }
+
+    // A few times a second: every client whose deadline passed gets its 421 (or is closed).
+    void sweep() {
+        sweep_.expires_after(std::chrono::milliseconds(250));
+        sweep_.async_wait([this](const asio::error_code& ec) {
+            if (ec) return;
+            ctx_.update_stress("asio-server");
+            const auto now = mail_connection::clock::now();
+            const auto all = reg_.snapshot();
+            shed_over_budget(all, now);
+            for (const auto& c : all) c->check_deadline(now);
+            sweep();
+        });
+    }
+
+    // Over --memory-budget: close the largest connections whose client stopped reading.
+    void shed_over_budget(const std::vector<std::shared_ptr<client>>& all,
+                          mail_connection::clock::time_point now) {
+        std::vector<const mail_connection*> conns;
+        for (const auto& c : all) conns.push_back(&c->connection());
+        const std::size_t budget = ctx_.options.memory_budget << 20;
+        for (const std::size_t i : smtpp_examples::over_budget(conns, budget, now)) {
+            log_line(log_err(), "%s: closed: not reading, %zu KiB held (memory budget)",
+                     conns[i]->peer().c_str(), conns[i]->memory_bytes() >> 10);
+            all[i]->cut_off();
+        }
+    }
+
+    // Out of descriptors: the spare one answers the waiting clients 421. Accepting again at
+    // once would fail the same way (accept(2) says EMFILE before it looks at the queue), so
+    // the next try comes a moment later.
+    void accept_failed(int error) {
+        const bool answered =
+            (error == EMFILE || error == ENFILE) &&
+            spare_.turn_away_waiting(acceptor_.native_handle(), error, "asio-server");
+        if (!answered) log_line(log_err(), "asio-server: accept: %s", std::strerror(error));
+        pause_.expires_after(std::chrono::milliseconds(answered ? 50 : 250));
+        pause_.async_wait([this](const asio::error_code& ec) {
+            if (!ec) accept();
         });
     }
 
     asio::io_context& io_;
     server_context& ctx_;
     tcp::acceptor acceptor_;
+    asio::steady_timer pause_, sweep_;
+    smtpp_examples::spare_descriptor spare_;
     asio::signal_set signals_;
     registry reg_;
 };
+
+// --listen as an endpoint; prints why and returns false when it is not a numeric ADDR:PORT.
+bool listen_endpoint(const std::string& listen, tcp::endpoint& where) {
+    std::string host, port;
+    asio::error_code ec;
+    std::uint64_t port_number = 0;
+    if (smtpp_examples::split_host_port(listen, host, port)) {
+        const auto address = asio::ip::make_address(host, ec);
+        if (!ec && smtpp_examples::parse_number(port.c_str(), port_number) && port_number < 65536) {
+            where = tcp::endpoint(address, static_cast<unsigned short>(port_number));
+            return true;
+        }
+    }
+    std::fprintf(stderr, "asio-server: --listen wants a numeric ADDR:PORT, not '%s'\n",
+                 listen.c_str());
+    return false;
+}
 
 } // namespace
 
@@ -189,27 +315,19 @@ int main(int argc, char** argv) {
         return help ? 0 : 2;
     }
     if (!smtpp_examples::setup_context(*ctx, "asio-server")) return 2;
-    std::string host, port;
-    if (!smtpp_examples::split_host_port(ctx->options.listen, host, port)) {
-        std::fprintf(stderr, "asio-server: --listen wants ADDR:PORT\n");
-        return 2;
-    }
-    asio::error_code ec;
-    const auto address = asio::ip::make_address(host, ec);
-    std::uint64_t port_number = 0;
-    if (ec || !smtpp_examples::parse_number(port.c_str(), port_number) || port_number > 65535) {
-        std::fprintf(stderr, "asio-server: --listen wants a numeric ADDR:PORT, not '%s'\n",
-                     ctx->options.listen.c_str());
-        return 2;
-    }
+    smtpp_examples::ignore_harmless_signals();
+    ctx->max_connections =
+        smtpp_examples::connection_cap(ctx->options.max_connections, "asio-server");
+    tcp::endpoint where;
+    if (!listen_endpoint(ctx->options.listen, where)) return 2;
     try { // Asio reports setup errors (address in use, ...) as exceptions
         asio::io_context io(1);
-        server srv(io, *ctx, tcp::endpoint(address, static_cast<unsigned short>(port_number)));
+        server srv(io, *ctx, where);
         srv.start();
-        std::setvbuf(stdout, nullptr, _IOLBF, 0);
-        std::printf("asio-server listening on %s (%s%s%s)\n", srv.bound().c_str(), ctx->options.lmtp ? "LMTP" : "SMTP",
-                    ctx->config.starttls ? ", STARTTLS" : "", ctx->options.auth ? ", AUTH PLAIN LOGIN" : "");
-        std::fflush(stdout);
+        smtpp_examples::make_logs_nonblocking();
+        log_line(log_out(), "asio-server listening on %s (%s%s%s)", srv.bound().c_str(),
+                 ctx->options.lmtp ? "LMTP" : "SMTP", ctx->config.starttls ? ", STARTTLS" : "",
+                 ctx->options.auth ? ", AUTH PLAIN LOGIN" : "");
         io.run();
     } catch (const std::exception& e) {
         std::fprintf(stderr, "asio-server: %s\n", e.what());

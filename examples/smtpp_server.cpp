@@ -1,20 +1,24 @@
 // smtpp-server: a single-threaded, non-blocking epoll SMTP/LMTP server built on
 // smtpp::server_session. One mail_connection (session + small buffers) per socket; the socket
 // is watched for EPOLLIN only while the session wants input and for EPOLLOUT only while output
-// is pending (level-triggered). SIGINT/SIGTERM arrive through a signalfd: every client gets
-// 421, then the program exits 0. See --help for the options.
+// is pending (level-triggered). SIGTERM, SIGINT, SIGHUP and every other signal that would kill
+// the process arrive through a signalfd: every client gets 421, then the program exits 0.
+// Log lines never block the loop (common/log.hpp). See --help for the options.
 #include "common/connection.hpp"
+#include "common/log.hpp"
 #include "common/net.hpp"
 #include "common/options.hpp"
+#include "common/signals.hpp"
 
 #include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
-#include <ctime>
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -25,16 +29,18 @@
 
 namespace {
 
+using smtpp_examples::log_err;
+using smtpp_examples::log_line;
+using smtpp_examples::log_out;
 using smtpp_examples::mail_connection;
 using smtpp_examples::server_context;
 
 struct client {
-    client(server_context& ctx, int fd_, std::string peer) : fd(fd_), conn(ctx, std::move(peer)) {}
+    client(server_context& ctx, int fd_, std::string peer, std::string address)
+        : fd(fd_), conn(ctx, std::move(peer), std::move(address)) {}
     int fd;
     mail_connection conn;
     std::uint32_t watching = 0; // the epoll interest set now registered
-    std::time_t last_active = 0;
-    bool shut_down = false;     // 421 sent (idle or stopping)
 };
 
 class server {
@@ -46,24 +52,27 @@ public:
         watch(lfd_, EPOLLIN, EPOLL_CTL_ADD);
         watch(sfd_, EPOLLIN, EPOLL_CTL_ADD);
         epoll_event events[256];
-        std::time_t last_sweep = std::time(nullptr);
+        auto next_sweep = clock::now();
         while (!stopping_) {
-            const int n = ::epoll_wait(ep_, events, 256, 1000);
+            const int n = ::epoll_wait(ep_, events, 256, sweep_ms);
             if (n < 0) {
                 if (errno == EINTR) continue;
-                std::perror("epoll_wait");
+                log_line(log_err(), "smtpp-server: epoll_wait: %s", std::strerror(errno));
                 return 1;
             }
             for (int i = 0; i < n; ++i) {
                 const int fd = events[i].data.fd;
-                if (fd == lfd_) accept_all();
-                else if (fd == sfd_) stopping_ = true;
-                else service(fd, events[i].events);
+                if (fd == lfd_)
+                    accept_all();
+                else if (fd == sfd_)
+                    stopping_ = read_signal();
+                else
+                    service(fd, events[i].events);
             }
-            const std::time_t now = std::time(nullptr);
-            if (now != last_sweep) {
-                last_sweep = now;
-                sweep_idle(now);
+            const auto now = clock::now();
+            if (now >= next_sweep) {
+                next_sweep = now + std::chrono::milliseconds(sweep_ms);
+                sweep(now);
             }
         }
         stop();
@@ -71,7 +80,9 @@ public:
     }
 
 private:
+    using clock = std::chrono::steady_clock;
     static constexpr std::size_t read_chunk = 16384;
+    static constexpr int sweep_ms = 250;
 
     void watch(int fd, std::uint32_t events, int op) {
         epoll_event ev{};
@@ -84,37 +95,42 @@ private:
         for (;;) {
             sockaddr_storage ss{};
             socklen_t len = sizeof ss;
-            const int fd = ::accept4(lfd_, reinterpret_cast<sockaddr*>(&ss), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
-            if (fd < 0) {
-                if (errno == EINTR || errno == ECONNABORTED) continue;
-                if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-                    // Out of descriptors: stop watching the (level-triggered) listener for a
-                    // second instead of spinning on it; sweep_idle() watches it again.
-                    std::perror("accept4");
-                    watch(lfd_, 0, EPOLL_CTL_MOD);
-                    accept_paused_ = true;
-                } else if (errno != EAGAIN && errno != EWOULDBLOCK) {
-                    std::perror("accept4");
-                }
-                return;
-            }
-            if (clients_.size() >= ctx_.options.max_connections) {
-                static const char busy[] = "421 4.3.2 Too many connections, try again later\r\n";
-                (void)!::send(fd, busy, sizeof busy - 1, MSG_NOSIGNAL);
-                ::close(fd);
+            const int fd = ::accept4(lfd_, reinterpret_cast<sockaddr*>(&ss), &len,
+                                     SOCK_NONBLOCK | SOCK_CLOEXEC);
+            if (fd >= 0) {
+                admit(fd, reinterpret_cast<const sockaddr*>(&ss));
                 continue;
             }
-            // Replies leave in one send() per loop pass; Nagle would only hold back the next
-            // one until the client's delayed ACK.
-            const int one = 1;
-            (void)::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-            auto c = std::make_unique<client>(ctx_, fd,
-                                              smtpp_examples::address_text(reinterpret_cast<sockaddr*>(&ss)));
-            c->last_active = std::time(nullptr);
-            client& ref = *c;
-            clients_.emplace(fd, std::move(c));
-            update(ref);
+            const int error = errno;
+            if (error == EINTR || error == ECONNABORTED) continue;
+            if (error == EAGAIN || error == EWOULDBLOCK) return;
+            if ((error == EMFILE || error == ENFILE) &&
+                spare_.turn_away_waiting(lfd_, error, "smtpp-server"))
+                return;
+            // No spare descriptor, or out of memory: stop watching the level-triggered listener
+            // until the next sweep instead of spinning on it.
+            log_line(log_err(), "smtpp-server: accept: %s", std::strerror(error));
+            watch(lfd_, 0, EPOLL_CTL_MOD);
+            accept_paused_ = true;
+            return;
         }
+    }
+
+    void admit(int fd, const sockaddr* address) {
+        const std::string host = smtpp_examples::host_text(address);
+        if (const char* refusal = ctx_.refusal(host)) {
+            (void)!::send(fd, refusal, std::strlen(refusal), MSG_NOSIGNAL | MSG_DONTWAIT);
+            ::close(fd);
+            return;
+        }
+        // Replies leave in one send() per loop pass; Nagle would only hold back the next one
+        // until the client's delayed ACK.
+        const int one = 1;
+        (void)::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        auto c = std::make_unique<client>(ctx_, fd, smtpp_examples::address_text(address), host);
+        client& ref = *c;
+        clients_.emplace(fd, std::move(c));
+        update(ref);
     }
 
     // Reads what the connection wants, writes what it has, re-arms epoll or closes.
@@ -122,7 +138,6 @@ private:
         const auto it = clients_.find(fd);
         if (it == clients_.end()) return;
         client& c = *it->second;
-        c.last_active = std::time(nullptr);
         if (events & EPOLLERR) return close_client(c);
         bool broken = false;
         for (int round = 0; round < 4 && c.conn.wants_input(); ++round) {
@@ -133,13 +148,17 @@ private:
                 if (broken) break;
                 continue;
             }
-            if (n == 0) c.conn.input_eof();
-            else if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) break;
-            else broken = true;
+            if (n == 0)
+                c.conn.input_eof();
+            else if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+                break;
+            else
+                broken = true;
             break;
         }
         if (!broken) broken = !flush(c);
-        if (broken || c.conn.finished() || ((events & EPOLLHUP) && !c.conn.wants_input() && c.conn.output().empty())) {
+        if (broken || c.conn.finished() ||
+            ((events & EPOLLHUP) && !c.conn.wants_input() && c.conn.output().empty())) {
             return close_client(c);
         }
         update(c);
@@ -165,7 +184,8 @@ private:
         std::uint32_t want = 0;
         if (c.conn.wants_input()) want |= EPOLLIN;
         if (!c.conn.output().empty()) want |= EPOLLOUT;
-        if (c.watching == 0 && want == 0) want = EPOLLIN; // registered at least once (never happens)
+        if (c.watching == 0 && want == 0)
+            want = EPOLLIN; // registered at least once (never happens)
         if (want == c.watching) return;
         watch(c.fd, want, c.watching == 0 ? EPOLL_CTL_ADD : EPOLL_CTL_MOD);
         c.watching = want;
@@ -178,34 +198,61 @@ private:
         clients_.erase(fd); // destroys c: an unfinished message's temporary file is removed
     }
 
-    // RFC 5321 4.5.3.2.7: give up on a client idle for --timeout seconds (421 first).
-    void sweep_idle(std::time_t now) {
+    // A few times a second: accept again after a pause, and give every client whose deadline
+    // passed its 421 (or, when it did not take that in time either, close it).
+    void sweep(clock::time_point now) {
         if (accept_paused_) {
             accept_paused_ = false;
             watch(lfd_, EPOLLIN, EPOLL_CTL_MOD);
         }
-        const auto limit = static_cast<std::time_t>(ctx_.options.timeout);
+        ctx_.update_stress("smtpp-server");
+        shed_over_budget(now);
         for (auto it = clients_.begin(); it != clients_.end();) {
             client& c = *it->second;
             ++it; // close_client erases c
-            if (now - c.last_active < limit) continue;
-            if (c.shut_down) {
-                close_client(c); // the 421 did not get out either
-                continue;
-            }
-            c.shut_down = true;
-            c.last_active = now - limit + 10; // 10 more seconds to take the 421
-            c.conn.shutdown();
-            if (!flush(c) || c.conn.finished()) close_client(c);
-            else update(c);
+            if (now < c.conn.deadline()) continue;
+            if (c.conn.expire() || !flush(c) || c.conn.finished())
+                close_client(c);
+            else
+                update(c);
         }
     }
 
-    // Clean exit: 421 to everyone, one best-effort write, close.
+    // Over --memory-budget: close the largest connections whose client stopped reading.
+    void shed_over_budget(clock::time_point now) {
+        std::vector<client*> all;
+        std::vector<const mail_connection*> conns;
+        for (const auto& entry : clients_) {
+            all.push_back(entry.second.get());
+            conns.push_back(&entry.second->conn);
+        }
+        const std::size_t budget = ctx_.options.memory_budget << 20;
+        for (const std::size_t i : smtpp_examples::over_budget(conns, budget, now)) {
+            log_line(log_err(), "%s: closed: not reading, %zu KiB held (memory budget)",
+                     all[i]->conn.peer().c_str(), all[i]->conn.memory_bytes() >> 10);
+            close_client(*all[i]);
+        }
+    }
+
+    // The signal that stops the server; false when none was pending after all.
+    bool read_signal() {
+        signalfd_siginfo info{};
+        if (::read(sfd_, &info, sizeof info) != static_cast<ssize_t>(sizeof info)) return false;
+        signal_ = static_cast<int>(info.ssi_signo);
+        return true;
+    }
+
+    // Clean exit: 421 to everyone, one best-effort write, close (which removes unfinished
+    // messages).
     void stop() {
         ::close(lfd_);
-        std::fprintf(stderr, "smtpp-server: stopping, %zu connection(s) open, %llu message(s) stored\n",
-                     clients_.size(), static_cast<unsigned long long>(ctx_.messages));
+        log_line(log_err(),
+                 "smtpp-server: stopping on %s, %zu connection(s) open, %llu message(s) stored, "
+                 "%llu log line(s) dropped",
+                 smtpp_examples::signal_text(signal_).c_str(), clients_.size(),
+                 static_cast<unsigned long long>(ctx_.messages),
+                 static_cast<unsigned long long>(smtpp_examples::log_out().dropped_total() +
+                                                 smtpp_examples::log_err().dropped_total()));
         for (auto& entry : clients_) {
             client& c = *entry.second;
             c.conn.shutdown();
@@ -217,10 +264,22 @@ private:
 
     server_context& ctx_;
     int lfd_, sfd_, ep_;
+    smtpp_examples::spare_descriptor spare_;
     bool stopping_ = false, accept_paused_ = false;
+    int signal_ = 0;
     std::unordered_map<int, std::unique_ptr<client>> clients_;
     char buffer_[read_chunk];
 };
+
+// The signals that stop the server arrive as reads on a signalfd, in the event loop.
+int stop_signal_descriptor() {
+    smtpp_examples::ignore_harmless_signals();
+    sigset_t mask;
+    sigemptyset(&mask);
+    for (const int sig : smtpp_examples::stop_signals()) sigaddset(&mask, sig);
+    sigprocmask(SIG_BLOCK, &mask, nullptr);
+    return ::signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+}
 
 } // namespace
 
@@ -233,24 +292,18 @@ int main(int argc, char** argv) {
     }
     if (!smtpp_examples::setup_context(*ctx, "smtpp-server")) return 2;
 
-    // Signals become readable events; SIGPIPE is ignored (send uses MSG_NOSIGNAL anyway).
-    std::signal(SIGPIPE, SIG_IGN);
-    sigset_t mask;
-    sigemptyset(&mask);
-    sigaddset(&mask, SIGINT);
-    sigaddset(&mask, SIGTERM);
-    sigprocmask(SIG_BLOCK, &mask, nullptr);
-    const int sfd = ::signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
-    smtpp_examples::raise_fd_limit();
+    const int sfd = stop_signal_descriptor();
+    ctx->max_connections =
+        smtpp_examples::connection_cap(ctx->options.max_connections, "smtpp-server");
 
     std::string bound;
     const int lfd = smtpp_examples::listen_on(ctx->options.listen, bound, "smtpp-server");
     const int ep = ::epoll_create1(EPOLL_CLOEXEC);
     if (lfd < 0 || sfd < 0 || ep < 0) return 1;
-    std::setvbuf(stdout, nullptr, _IOLBF, 0);
-    std::printf("smtpp-server listening on %s (%s%s%s)\n", bound.c_str(), ctx->options.lmtp ? "LMTP" : "SMTP",
-                ctx->config.starttls ? ", STARTTLS" : "", ctx->options.auth ? ", AUTH PLAIN LOGIN" : "");
-    std::fflush(stdout);
+    smtpp_examples::make_logs_nonblocking();
+    log_line(log_out(), "smtpp-server listening on %s (%s%s%s)", bound.c_str(),
+             ctx->options.lmtp ? "LMTP" : "SMTP", ctx->config.starttls ? ", STARTTLS" : "",
+             ctx->options.auth ? ", AUTH PLAIN LOGIN" : "");
 
     auto srv = std::make_unique<server>(*ctx, lfd, sfd, ep);
     const int rc = srv->run();

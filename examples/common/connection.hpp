@@ -9,102 +9,63 @@
 // (accept everything, check AUTH credentials, store messages), and a tls_stream sits between
 // the socket and the session after STARTTLS. Memory per connection stays bounded: the session
 // stops reading while limits.output_buffer bytes are unsent, input is read in 16 KiB pieces
-// only when the session has used the previous ones, and message bodies stream to disk.
+// only when the session has used the previous ones, ciphertext is buffered up to 20 KiB each
+// way, and message bodies stream to disk. A connection waiting for a command with nothing to
+// send gives its buffers back, so a drained idle one holds about 2 KiB (plus OpenSSL's own
+// state, about 17 KiB, with TLS).
+//
+// The loop also asks deadline() now and then and calls expire() once it has passed (see
+// waiting_for in context.hpp).
 #ifndef SMTPP_EXAMPLES_CONNECTION_HPP
 #define SMTPP_EXAMPLES_CONNECTION_HPP
 
+#include "context.hpp"
+#include "log.hpp"
 #include "maildir.hpp"
-#include "options.hpp"
 #include "tls.hpp"
 
 #include <smtpp/server_session.hpp>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace smtpp_examples {
 
-// What every connection of one server shares. The config's views point into `options`.
-struct server_context {
-    server_options options;
-    smtpp::server_config config;
-#if SMTPP_EXAMPLES_TLS
-    std::unique_ptr<tls_context> tls;
-#endif
-    std::uint64_t messages = 0;    // stored (or logged) messages
-    std::uint64_t connections = 0; // accepted connections
-
-    bool tls_available() const noexcept {
-#if SMTPP_EXAMPLES_TLS
-        return tls != nullptr;
-#else
-        return false;
-#endif
+// Compares without an early exit: the time taken depends on the lengths, not on the contents.
+inline bool same_secret(std::string_view given, std::string_view expected) noexcept {
+    unsigned diff = given.size() == expected.size() ? 0u : 1u;
+    for (std::size_t i = 0; i < expected.size(); ++i) {
+        const char g = i < given.size() ? given[i] : '\0';
+        diff |= static_cast<unsigned char>(g ^ expected[i]);
     }
-};
-
-// Fills ctx.config from ctx.options; prints why and returns false when it cannot.
-inline bool setup_context(server_context& ctx, const char* prog) {
-    const server_options& o = ctx.options;
-    smtpp::server_config& c = ctx.config;
-    c.hostname = o.hostname;
-    c.greeting_text = o.lmtp ? "LMTP smtpp example server" : "ESMTP smtpp example server";
-    c.lmtp = o.lmtp;
-    c.pipelining = true;
-    c.size = true;
-    c.eight_bit_mime = true;
-    c.smtputf8 = true;
-    c.enhanced_status_codes = true;
-    c.chunking = true;
-    c.binarymime = true;
-    c.limit.message_size = o.max_size;
-    c.lenient_bare_lf_commands = o.lenient_lf;
-    c.require_auth = o.require_auth;
-    if (!o.tls_cert.empty()) {
-#if SMTPP_EXAMPLES_TLS
-        ctx.tls = std::make_unique<tls_context>();
-        std::string error;
-        if (!ctx.tls->load(o.tls_cert, o.tls_key, error)) {
-            std::fprintf(stderr, "%s: TLS: %s\n", prog, error.c_str());
-            return false;
-        }
-        c.starttls = true;
-#else
-        std::fprintf(stderr, "%s: built without OpenSSL, --tls-cert is not available\n", prog);
-        return false;
-#endif
-    }
-    if (o.auth) {
-        c.auth_mechanisms = "PLAIN LOGIN";
-        // Passwords in the clear only over TLS, unless the server has no TLS at all (a local
-        // test server): then AUTH PLAIN/LOGIN is offered in the clear, with a warning.
-        c.plaintext_auth_requires_tls = ctx.tls_available();
-        if (!ctx.tls_available()) {
-            std::fprintf(stderr, "%s: warning: AUTH without TLS sends passwords in the clear\n", prog);
-        }
-    }
-    if (c.validate() != smtpp::errc::ok) {
-        std::fprintf(stderr, "%s: invalid settings (hostname '%s', --max-size at least 65536 or 0)\n", prog,
-                     o.hostname.c_str());
-        return false;
-    }
-    if (!o.maildir.empty() && ::access(o.maildir.c_str(), W_OK) != 0) {
-        std::fprintf(stderr, "%s: --maildir %s is not a writable directory\n", prog, o.maildir.c_str());
-        return false;
-    }
-    return true;
+    return diff == 0;
 }
 
 class mail_connection {
 public:
-    mail_connection(server_context& ctx, std::string peer)
-        : ctx_(ctx), session_(ctx.config), peer_(std::move(peer)), writer_(ctx.options.maildir) {
+    using clock = std::chrono::steady_clock;
+
+    // `peer` is "address:port" for the log and the envelope; connections are counted per
+    // `address`.
+    mail_connection(server_context& ctx, std::string peer, std::string address)
+        : ctx_(ctx), session_(ctx.config), peer_(std::move(peer)), address_(std::move(address)),
+          writer_(ctx.options.maildir), since_(clock::now()) {
         ++ctx_.connections;
+        ++ctx_.open;
+        ++ctx_.per_client[address_];
         pump();
+    }
+    ~mail_connection() {
+        --ctx_.open;
+        const auto it = ctx_.per_client.find(address_);
+        if (--it->second == 0) ctx_.per_client.erase(it);
     }
     mail_connection(const mail_connection&) = delete;
     mail_connection& operator=(const mail_connection&) = delete;
@@ -113,7 +74,7 @@ public:
     bool wants_input() const noexcept {
         if (done_ || eof_ || closed_) return false;
 #if SMTPP_EXAMPLES_TLS
-        if (tls_) return tls_->buffered_input() < max_backlog && net_out_.size() < max_backlog;
+        if (tls_) return tls_->buffered_input() < tls_backlog && net_out_.size() < tls_backlog;
 #endif
         return !tls_wait_ && !in_busy_ && session_.wants_read();
     }
@@ -164,11 +125,13 @@ public:
 #if SMTPP_EXAMPLES_TLS
         if (tls_) {
             net_out_.erase(0, n);
+            output_moved_ = clock::now();
             pump();
             return;
         }
 #endif
-        session_.consume_output(n);
+        sent(n);
+        output_moved_ = clock::now();
         pump();
     }
 
@@ -178,18 +141,49 @@ public:
         return closed_ && output().empty() && session_.pending_output().empty();
     }
 
-    // The server is stopping or the client idled too long: 421, then close.
+    // The server is stopping or the client took too long: 421, then close.
     void shutdown() {
         session_.shutdown();
+        wait(waiting_for::close);
         pump();
+    }
+
+    // The time by which the client must have done what the connection waits for.
+    clock::time_point deadline() const noexcept { return since_ + ctx_.timeout(waiting_); }
+
+    // The deadline passed: 421 and a short time to take it. True when the socket should be
+    // closed now: that time is over too, or the client is mid-handshake (no 421 can reach it).
+    bool expire() {
+        if (waiting_ == waiting_for::close) return done_ = true;
+        log_line(log_err(), "%s: timeout waiting for %s", peer_.c_str(), to_string(waiting_));
+        if (waiting_ == waiting_for::tls_handshake) return done_ = true;
+        shutdown();
+        return false;
     }
 
     const std::string& peer() const noexcept { return peer_; }
 
+    // Heap memory the connection holds now, roughly (OpenSSL's own state not counted).
+    std::size_t memory_bytes() const noexcept {
+        std::size_t n = sizeof *this + session_.heap_bytes() + in_.capacity() + writer_.buffered();
+#if SMTPP_EXAMPLES_TLS
+        if (tls_) n += net_out_.capacity() + tls_->buffered_bytes();
+#endif
+        return n;
+    }
+
+    // Output has waited for a second without the client taking any of it: it stopped reading.
+    bool stalled(clock::time_point now) const noexcept {
+        return !output().empty() && now - output_moved_ >= std::chrono::seconds(1);
+    }
+
 private:
     using kind = smtpp::server_event_kind;
     static constexpr std::size_t read_size = 16384;
-    static constexpr std::size_t max_backlog = 65536;
+    // Ciphertext buffered each way before the loop stops reading: one TLS record (at most
+    // 16 KiB + 2 KiB) always fits, so decryption can always go on.
+    static constexpr std::size_t tls_backlog = 20480;
+    static constexpr std::size_t data_block = 65536; // message data per --data-timeout
 
     bool tls_active() const noexcept {
 #if SMTPP_EXAMPLES_TLS
@@ -199,18 +193,73 @@ private:
 #endif
     }
 
+    // Starts waiting for something else, with a new deadline. The wait for the client to take
+    // our last reply is final.
+    void wait(waiting_for w) {
+        if (waiting_ == waiting_for::close) return;
+        waiting_ = w;
+        since_ = clock::now();
+        block_ = 0;
+    }
+
+    // The session queued a reply on its own (NOOP, RSET, a refused command, ...): the command
+    // it answers was complete, so the next one gets a full deadline.
+    void note_replies() {
+        const std::size_t n = session_.pending_output().size();
+        if (n > replied_ &&
+            (waiting_ == waiting_for::command || waiting_ == waiting_for::message_data))
+            wait(waiting_for::command);
+        replied_ = n;
+    }
+
+    // The transport took n bytes of the session's output.
+    void sent(std::size_t n) {
+        session_.consume_output(n);
+        replied_ = session_.pending_output().size();
+    }
+
+    // Message data: every data_block octets restart the deadline (a minimum rate of
+    // data_block per --data-timeout); a BDAT chunk's first octets start the wait.
+    void got_body(std::size_t n) {
+        if (waiting_ == waiting_for::command) wait(waiting_for::message_data);
+        block_ += n;
+        if (block_ >= data_block) wait(waiting_for::message_data);
+    }
+
+    // Waiting for the next command with nothing left to send.
+    bool idle() const noexcept {
+        return waiting_ == waiting_for::command && output().empty() &&
+               session_.pending_output().empty();
+    }
+
+    // The buffers of the last exchange go back to the heap: a drained idle connection holds
+    // its objects and little else, however big its last burst was.
+    void release_idle_memory() {
+        session_.release_idle_memory();
+        std::string().swap(in_);
+#if SMTPP_EXAMPLES_TLS
+        if (tls_) {
+            std::string().swap(net_out_);
+            tls_->release_buffers();
+        }
+#endif
+    }
+
     void pump() {
+        if (output().empty()) output_moved_ = clock::now();
         while (!done_) {
             const smtpp::server_event ev = session_.next_event();
+            note_replies();
             switch (ev.kind) {
             case kind::need_data:
                 in_busy_ = false;
                 if (feed_from_tls()) continue;
                 flush_output();
+                if (idle()) release_idle_memory();
                 return;
             case kind::output_full:
                 if (flush_output()) continue;
-                return; // the loop must write first; consumed() comes back here
+                return;                   // the loop must write first; consumed() comes back here
             case kind::awaiting_decision: // every decision below is answered at once
                 flush_output();
                 return;
@@ -221,21 +270,29 @@ private:
                 return;
             case kind::closed:
                 closed_ = true;
+                wait(waiting_for::close);
                 flush_output();
 #if SMTPP_EXAMPLES_TLS
-                if (tls_ && tls_->established() && !notify_sent_ && session_.pending_output().empty()) {
+                if (tls_ && tls_->established() && !notify_sent_ &&
+                    session_.pending_output().empty()) {
                     notify_sent_ = true;
                     tls_->close_notify();
                     tls_->drain(net_out_);
                 }
 #endif
                 return;
-            case kind::body_chunk: writer_.append(ev.data); continue;
+            case kind::body_chunk:
+                got_body(ev.data.size());
+                writer_.append(ev.data);
+                continue;
             case kind::transaction_reset:
                 writer_.abort();
                 continue;
-            case kind::protocol_error: continue;
-            default: decide(ev); continue;
+            case kind::protocol_error:
+                continue;
+            default:
+                decide(ev);
+                continue;
             }
         }
     }
@@ -245,10 +302,11 @@ private:
     bool feed_from_tls() {
 #if SMTPP_EXAMPLES_TLS
         if (!tls_ || !tls_->established() || in_busy_ || eof_sent_) return false;
-        in_.resize(read_size);
-        const long n = tls_->read(&in_[0], in_.size());
+        if (!tls_->readable() && !eof_) return false;
+        char plain[read_size];
+        const long n = tls_->readable() ? tls_->read(plain, sizeof plain) : 0;
         if (n > 0) {
-            in_.resize(static_cast<std::size_t>(n));
+            in_.assign(plain, static_cast<std::size_t>(n));
             if (session_.receive(in_) == smtpp::errc::ok) in_busy_ = true;
             return in_busy_;
         }
@@ -268,13 +326,13 @@ private:
 #if SMTPP_EXAMPLES_TLS
         if (!tls_) return false;
         if (tls_->established()) {
-            while (!session_.pending_output().empty() && net_out_.size() < max_backlog) {
-                const long w = tls_->write(session_.pending_output());
+            while (!session_.pending_output().empty() && net_out_.size() < tls_backlog) {
+                const long w = tls_->write(session_.pending_output().substr(0, read_size));
                 if (w <= 0) {
                     if (w < 0) done_ = true;
                     break;
                 }
-                session_.consume_output(static_cast<std::size_t>(w));
+                sent(static_cast<std::size_t>(w));
                 moved = true;
                 tls_->drain(net_out_);
             }
@@ -301,10 +359,12 @@ private:
         if (st == tls_stream::status::done) {
             tls_info_ = tls_->describe();
             (void)session_.tls_established();
+            wait(waiting_for::command);
             return true;
         }
         if (st == tls_stream::status::failed) {
-            std::fprintf(stderr, "%s: TLS handshake failed\n", peer_.c_str());
+            log_line(log_err(), "%s: TLS handshake failed: %s", peer_.c_str(),
+                     tls_->error().c_str());
             done_ = true;
         } else if (eof_) {
             done_ = true;
@@ -316,60 +376,87 @@ private:
 #endif
     }
 
+    // A negative answer to a decision.
+    struct refusal {
+        std::uint16_t code;
+        smtpp::enhanced_status status;
+        const char* text;
+    };
+    static constexpr refusal no_tls{454, {4, 7, 0}, "TLS not available"};
+    static constexpr refusal bad_credentials{535, {5, 7, 8}, "Authentication credentials invalid"};
+    static constexpr refusal no_storage{452, {4, 3, 1}, "Insufficient system storage"};
+    static constexpr refusal not_stored{451, {4, 3, 0}, "Local error: cannot store the message"};
+
     void decide(const smtpp::server_event& ev) {
+        const refusal* no = policy(ev);
+        if (no)
+            (void)session_.reject(no->code, no->status, no->text);
+        else
+            (void)session_.accept();
+        replied_ = session_.pending_output().size();
+        if (!no && ev.kind == kind::data)
+            wait(waiting_for::message_data);
+        else if (!no && ev.kind == kind::starttls)
+            wait(waiting_for::tls_handshake);
+        else
+            wait(waiting_for::command);
+    }
+
+    // The answer to a decision: nullptr accepts.
+    const refusal* policy(const smtpp::server_event& ev) {
         switch (ev.kind) {
         case kind::hello:
             helo_.assign(ev.cmd->domain.data(), ev.cmd->domain.size());
             helo_verb_.assign(ev.cmd->verb_text.data(), ev.cmd->verb_text.size());
-            break;
-        case kind::mail: {
+            return nullptr;
+        case kind::mail:
             mail_from_ = std::string(path_address(ev.cmd->address));
             mail_params_.clear();
             json_parameters(mail_params_, *ev.cmd);
             rcpts_.clear();
             rcpt_params_.clear();
-            break;
-        }
+            return nullptr;
         case kind::rcpt: {
             rcpts_.emplace_back(path_address(ev.cmd->address));
             std::string params;
             json_parameters(params, *ev.cmd);
             rcpt_params_.push_back(std::move(params));
-            break;
+            return nullptr;
         }
-        case kind::data: writer_.begin(); break;
+        // The message file is created before the 354 (BDAT: before the first chunk's reply),
+        // so a server out of descriptors or disk says 452 up front.
+        case kind::data:
+            return writer_.begin() ? nullptr : &no_storage;
+        case kind::bdat_chunk:
+            if (!writer_.created()) return &no_storage;
+            return writer_.healthy() ? nullptr : &not_stored;
         case kind::starttls:
-            if (!ctx_.tls_available()) {
-                (void)session_.reject(454, {4, 7, 0}, "TLS not available");
-                return;
-            }
-            break;
-        case kind::auth: {
-            const bool ok = ctx_.options.auth && ev.authcid == ctx_.options.auth_user &&
-                            ev.password == ctx_.options.auth_pass &&
-                            (ev.authzid.empty() || ev.authzid == ev.authcid);
-            if (!ok) {
-                (void)session_.reject(535, {5, 7, 8}, "Authentication credentials invalid");
-                return;
-            }
+            return ctx_.tls_available() ? nullptr : &no_tls;
+        case kind::auth:
+            if (!credentials_match(ev)) return &bad_credentials;
             auth_user_.assign(ev.authcid.data(), ev.authcid.size());
-            break;
-        }
-        case kind::message_end:
+            return nullptr;
+        case kind::message_end: {
             if (ev.recipient_index == 0) stored_ = store(ev);
             if (ev.recipient_index + 1 >= ev.recipient_count) writer_.abort();
-            if (!stored_) {
-                (void)session_.reject(451, {4, 3, 0}, "Local error: cannot store the message");
-                return;
-            }
-            break;
-        default: break;
+            if (stored_) return nullptr;
+            return writer_.created() ? &not_stored : &no_storage;
         }
-        (void)session_.accept();
+        default:
+            return nullptr;
+        }
+    }
+
+    // Both names and passwords are compared in full whatever the first difference, so the
+    // time a wrong guess takes tells nothing about how much of it was right.
+    bool credentials_match(const smtpp::server_event& ev) const noexcept {
+        const bool user = same_secret(ev.authcid, ctx_.options.auth_user);
+        const bool password = same_secret(ev.password, ctx_.options.auth_pass);
+        const bool authzid = ev.authzid.empty() || ev.authzid == ev.authcid;
+        return ctx_.options.auth && user && password && authzid;
     }
 
     bool store(const smtpp::server_event& ev) {
-        if (!writer_.started()) writer_.begin(); // BDAT 0 LAST: no body chunk at all
         const bool authed = session_.authenticated() && !auth_user_.empty();
         std::string j;
         j.reserve(512);
@@ -396,13 +483,17 @@ private:
             j += rcpt_params_[i];
         }
         j += "],\"authenticated\":";
-        if (authed) json_string(j, auth_user_);
-        else j += "null";
+        if (authed)
+            json_string(j, auth_user_);
+        else
+            j += "null";
         j += ",\"tls\":";
         j += session_.tls_active() ? "true" : "false";
         j += ",\"tls_cipher\":";
-        if (session_.tls_active()) json_string(j, tls_info_);
-        else j += "null";
+        if (session_.tls_active())
+            json_string(j, tls_info_);
+        else
+            j += "null";
         j += ",\"lmtp\":";
         j += ctx_.options.lmtp ? "true" : "false";
         j += ",\"size\":" + std::to_string(ev.size);
@@ -415,9 +506,10 @@ private:
         if (ok) {
             ++ctx_.messages;
             if (ctx_.options.maildir.empty()) {
-                std::printf("message %s from=<%s> to=%zu size=%llu envelope=%s", writer_.id().c_str(),
-                            mail_from_.c_str(), rcpts_.size(), static_cast<unsigned long long>(ev.size),
-                            j.c_str());
+                j.pop_back(); // the newline
+                log_line(log_out(), "message %s from=<%s> to=%zu size=%llu envelope=%s",
+                         writer_.id().c_str(), mail_from_.c_str(), rcpts_.size(),
+                         static_cast<unsigned long long>(ev.size), j.c_str());
             }
         }
         return ok;
@@ -425,9 +517,14 @@ private:
 
     server_context& ctx_;
     smtpp::server_session session_;
-    std::string peer_;
+    std::string peer_, address_;
     message_writer writer_;
-    std::string in_; // plaintext the session is reading (kept until need_data)
+    waiting_for waiting_ = waiting_for::command;
+    clock::time_point since_;        // when the current wait started
+    std::size_t block_ = 0;          // message data octets since then
+    std::size_t replied_ = 0;        // size of the session's output when last looked at
+    clock::time_point output_moved_; // output was last empty or taken by the client
+    std::string in_;                 // plaintext the session is reading (kept until need_data)
 #if SMTPP_EXAMPLES_TLS
     std::unique_ptr<tls_stream> tls_;
     std::string net_out_; // ciphertext to send
@@ -441,6 +538,30 @@ private:
     std::string helo_, helo_verb_, mail_from_, mail_params_, auth_user_;
     std::vector<std::string> rcpts_, rcpt_params_;
 };
+
+// The connections to close so that the memory all of them hold fits in `budget`: those whose
+// client stopped reading our output, largest first (a client that reads frees its buffers by
+// reading). Returns indexes into `all`.
+inline std::vector<std::size_t> over_budget(const std::vector<const mail_connection*>& all,
+                                            std::size_t budget,
+                                            mail_connection::clock::time_point now) {
+    std::size_t total = 0;
+    std::vector<std::pair<std::size_t, std::size_t>> stalled; // (memory, index)
+    for (std::size_t i = 0; i < all.size(); ++i) {
+        const std::size_t bytes = all[i]->memory_bytes();
+        total += bytes;
+        if (all[i]->stalled(now)) stalled.emplace_back(bytes, i);
+    }
+    std::vector<std::size_t> shed;
+    if (total <= budget) return shed;
+    std::sort(stalled.begin(), stalled.end(), std::greater<>());
+    for (const auto& [bytes, i] : stalled) {
+        if (total <= budget) break;
+        shed.push_back(i);
+        total -= bytes;
+    }
+    return shed;
+}
 
 } // namespace smtpp_examples
 

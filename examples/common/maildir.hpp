@@ -1,23 +1,29 @@
 // smtpp examples: storing accepted messages. Each message becomes DIR/<id>.eml (the exact
 // message bytes: DATA after dot-unstuffing, or the BDAT chunks) and DIR/<id>.json (the
 // envelope). Both are written to a temporary name and renamed into place, the .json last, so
-// a reader that sees <id>.json also sees the complete <id>.eml. No fsync: a demo, not an MTA.
+// a reader that sees <id>.json also sees the complete <id>.eml; a message that could not be
+// stored leaves nothing. No fsync: a demo, not an MTA.
 // Without a directory, one line per message goes to stdout instead.
 #ifndef SMTPP_EXAMPLES_MAILDIR_HPP
 #define SMTPP_EXAMPLES_MAILDIR_HPP
+
+#include "log.hpp"
 
 #include <smtpp/command.hpp>
 
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
 namespace smtpp_examples {
@@ -81,8 +87,10 @@ inline void json_parameters(std::string& out, const smtpp::command& c) {
         first = false;
         json_string(out, key);
         out.push_back(':');
-        if (eq == std::string_view::npos) out += "true";
-        else json_string(out, word.substr(eq + 1));
+        if (eq == std::string_view::npos)
+            out += "true";
+        else
+            json_string(out, word.substr(eq + 1));
     }
     out.push_back('}');
 }
@@ -109,17 +117,45 @@ inline bool write_all(int fd, const char* p, std::size_t n) {
     return true;
 }
 
-// Writes `content` to dir/name through dir/.tmp-name and rename(2).
-inline bool write_file_atomic(const std::string& dir, const std::string& name, std::string_view content) {
-    const std::string tmp = dir + "/.tmp-" + name;
-    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) return false;
-    const bool ok = write_all(fd, content.data(), content.size());
-    if (::close(fd) != 0 || !ok || ::rename(tmp.c_str(), (dir + "/" + name).c_str()) != 0) {
-        ::unlink(tmp.c_str());
-        return false;
+// Writes `content` to a new file. Returns 0, or the errno of the first failure (and the file
+// is removed).
+inline int write_new_file(const std::string& path, std::string_view content) {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) return errno;
+    int error = write_all(fd, content.data(), content.size()) ? 0 : errno;
+    if (::close(fd) != 0 && error == 0) error = errno;
+    if (error != 0) ::unlink(path.c_str());
+    return error;
+}
+
+// The process id in a temporary file name, .tmp-<seconds>.<pid>.<counter>.<ext>; 0 if none.
+inline long writer_pid(const std::string& name) {
+    const auto dot = name.find('.', 5);
+    if (name.rfind(".tmp-", 0) != 0 || dot == std::string::npos) return 0;
+    char* end = nullptr;
+    const long pid = std::strtol(name.c_str() + dot + 1, &end, 10);
+    return *end == '.' ? pid : 0;
+}
+
+// Removes the temporary files of messages that a server which is gone (killed, crashed) was
+// receiving. Those of a server still running on the same directory are left alone.
+inline void remove_stale_temporaries(const std::string& dir) {
+    std::vector<std::string> stale;
+    if (DIR* d = ::opendir(dir.c_str())) {
+        while (const dirent* e = ::readdir(d)) {
+            const long pid = writer_pid(e->d_name);
+            if (pid <= 0) continue;
+            const bool running =
+                pid != ::getpid() && (::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM);
+            if (!running) stale.emplace_back(e->d_name);
+        }
+        ::closedir(d);
     }
-    return true;
+    std::size_t removed = 0;
+    for (const std::string& name : stale) removed += ::unlink((dir + "/" + name).c_str()) == 0;
+    if (removed > 0) {
+        log_line(log_err(), "removed %zu stale temporary file(s) from %s", removed, dir.c_str());
+    }
 }
 
 // One message on its way to the disk: body bytes are streamed to DIR/.tmp-<id>.eml through a
@@ -132,55 +168,72 @@ public:
     ~message_writer() { abort(); }
 
     bool started() const noexcept { return started_; }
+    // False when the message file could not be created (begin() logged why).
+    bool created() const noexcept { return created_; }
+    // False once writing the message failed.
+    bool healthy() const noexcept { return created() && error_ == 0; }
     const std::string& id() const noexcept { return id_; }
     std::uint64_t size() const noexcept { return size_; }
+    std::size_t buffered() const noexcept { return buf_.capacity(); }
 
-    void begin() {
+    // Starts a message: creates its temporary file. False when it cannot be created.
+    bool begin() {
         abort();
         started_ = true;
-        failed_ = false;
+        error_ = 0;
         size_ = 0;
         id_ = new_message_id();
-        if (dir_.empty()) return;
+        created_ = dir_.empty();
+        if (created_) return true;
         tmp_ = dir_ + "/.tmp-" + id_ + ".eml";
         fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
         if (fd_ < 0) {
-            std::fprintf(stderr, "cannot create %s: %s\n", tmp_.c_str(), std::strerror(errno));
-            failed_ = true;
+            error_ = errno;
+            log_line(log_err(), "cannot create %s: %s", tmp_.c_str(), std::strerror(error_));
+            return false;
         }
+        created_ = true;
         buf_.reserve(buffer_size);
+        return true;
     }
 
     void append(std::string_view bytes) {
         if (!started_) begin();
         size_ += bytes.size();
-        if (fd_ < 0) return;
+        if (fd_ < 0 || error_ != 0) return;
         if (buf_.size() + bytes.size() > buffer_size) flush();
-        if (bytes.size() >= buffer_size) {
-            if (!failed_ && !write_all(fd_, bytes.data(), bytes.size())) failed_ = true;
-        } else {
+        if (bytes.size() < buffer_size) {
             buf_.append(bytes.data(), bytes.size());
+        } else if (!write_all(fd_, bytes.data(), bytes.size())) {
+            error_ = errno;
         }
     }
 
-    // Moves the body into place and writes the envelope. False on any I/O error.
+    // Stores the message: the envelope is written to DIR/.tmp-<id>.json, then the body and the
+    // envelope are renamed into place, the .json last (a reader that sees <id>.json sees the
+    // whole <id>.eml). On any failure nothing of the message is left behind, so a client
+    // that retries after the 4xx does not get it stored twice.
     bool commit(std::string_view envelope_json) {
-        if (!started_) begin();
-        if (dir_.empty()) {
-            started_ = false;
-            return true;
-        }
-        flush();
-        bool ok = !failed_ && fd_ >= 0;
-        if (fd_ >= 0 && ::close(fd_) != 0) ok = false;
-        fd_ = -1;
-        ok = ok && ::rename(tmp_.c_str(), (dir_ + "/" + id_ + ".eml").c_str()) == 0;
-        if (!ok) ::unlink(tmp_.c_str());
-        ok = ok && write_file_atomic(dir_, id_ + ".json", envelope_json);
-        if (!ok) std::fprintf(stderr, "cannot store message %s: %s\n", id_.c_str(), std::strerror(errno));
+        if (!started_ && !begin()) return false; // BDAT 0 LAST: no body chunk at all
         started_ = false;
+        if (dir_.empty()) return true;
+        if (fd_ < 0) return false;
+        flush();
+        if (::close(fd_) != 0 && error_ == 0) error_ = errno;
+        fd_ = -1;
+        const std::string eml = dir_ + "/" + id_ + ".eml", json = dir_ + "/" + id_ + ".json";
+        const std::string json_tmp = dir_ + "/.tmp-" + id_ + ".json";
+        if (error_ == 0) error_ = write_new_file(json_tmp, envelope_json);
+        const bool body_placed = error_ == 0 && ::rename(tmp_.c_str(), eml.c_str()) == 0;
+        if (error_ == 0 && !body_placed) error_ = errno;
+        if (error_ == 0 && ::rename(json_tmp.c_str(), json.c_str()) != 0) error_ = errno;
         std::string().swap(buf_);
-        return ok;
+        if (error_ == 0) return true;
+        ::unlink(tmp_.c_str());
+        ::unlink(json_tmp.c_str());
+        if (body_placed) ::unlink(eml.c_str());
+        log_line(log_err(), "cannot store message %s: %s", id_.c_str(), std::strerror(error_));
+        return false;
     }
 
     // Drops a message in progress (transaction reset, connection lost).
@@ -198,15 +251,17 @@ private:
     static constexpr std::size_t buffer_size = 8192;
 
     void flush() {
-        if (fd_ >= 0 && !failed_ && !buf_.empty() && !write_all(fd_, buf_.data(), buf_.size())) failed_ = true;
+        if (fd_ >= 0 && error_ == 0 && !buf_.empty() && !write_all(fd_, buf_.data(), buf_.size()))
+            error_ = errno;
         buf_.clear();
     }
 
     const std::string& dir_;
     std::string id_, tmp_, buf_;
     int fd_ = -1;
-    bool started_ = false, failed_ = false;
+    int error_ = 0; // errno of the first failure of this message
     std::uint64_t size_ = 0;
+    bool started_ = false, created_ = false;
 };
 
 } // namespace smtpp_examples

@@ -23,28 +23,48 @@ struct server_options {
     std::string tls_cert, tls_key;
     bool lmtp = false;
     bool lenient_lf = false;
-    unsigned timeout = 300;           // idle seconds before 421 (RFC 5321 4.5.3.2.7)
+    // Deadlines, in seconds; arriving bytes do not extend them (see connection.hpp).
+    unsigned timeout = 300;       // a whole command (RFC 5321 4.5.3.2.7: at least 5 minutes)
+    unsigned data_timeout = 180;  // each 64 KiB of message data (RFC 5321 4.5.3.2.5)
+    unsigned tls_timeout = 60;    // the TLS handshake
+    unsigned stress_timeout = 10; // any of them while 3/4 of the connection slots are taken
     std::size_t max_connections = 10000;
+    std::size_t max_per_client = 50; // connections from one client address (0: no limit)
+    std::size_t memory_budget = 256; // MiB all connections may hold before some are closed
 };
 
 inline void print_server_usage(const char* prog, std::FILE* to) {
-    std::fprintf(to,
-                 "usage: %s [options]\n"
-                 "  --listen ADDR:PORT     address to listen on (default 127.0.0.1:2525; port 0: any free port)\n"
-                 "  --maildir DIR          store each message as DIR/<id>.eml + DIR/<id>.json\n"
-                 "                         (default: log one line per message to stdout)\n"
-                 "  --max-size N           message size limit in octets (default 10485760, 0: none)\n"
-                 "  --hostname NAME        name in the greeting and EHLO reply (default: gethostname)\n"
-                 "  --auth USER:PASS       offer AUTH PLAIN and LOGIN for this one account\n"
-                 "  --require-auth         refuse mail before a successful AUTH (530 5.7.0)\n"
-                 "  --tls-cert FILE        PEM certificate (chain) for STARTTLS\n"
-                 "  --tls-key FILE         PEM private key for STARTTLS\n"
-                 "  --lmtp                 speak LMTP (RFC 2033) instead of SMTP\n"
-                 "  --lenient-lf           accept a bare LF as the end of a command line (telnet, nc);\n"
-                 "                         never for the end of DATA, which needs CRLF.CRLF\n"
-                 "  --timeout SECONDS      idle time before 421 and close (default 300)\n"
-                 "  --max-connections N    concurrent connections (default 10000)\n",
-                 prog);
+    std::fprintf(
+        to,
+        "usage: %s [options]\n"
+        "  --listen ADDR:PORT     address to listen on (default 127.0.0.1:2525; port 0: any free "
+        "port)\n"
+        "  --maildir DIR          store each message as DIR/<id>.eml + DIR/<id>.json\n"
+        "                         (default: log one line per message to stdout)\n"
+        "  --max-size N           message size limit in octets (default 10485760, 0: none)\n"
+        "  --hostname NAME        name in the greeting and EHLO reply (default: gethostname)\n"
+        "  --auth USER:PASS       offer AUTH PLAIN and LOGIN for this one account\n"
+        "  --require-auth         refuse mail before a successful AUTH (530 5.7.0)\n"
+        "  --tls-cert FILE        PEM certificate (chain) for STARTTLS\n"
+        "  --tls-key FILE         PEM private key for STARTTLS\n"
+        "  --lmtp                 speak LMTP (RFC 2033) instead of SMTP\n"
+        "  --lenient-lf           accept a bare LF as the end of a command line (telnet, nc);\n"
+        "                         never for the end of DATA, which needs CRLF.CRLF\n"
+        "  --timeout SECONDS      a command must arrive whole within this time after the last\n"
+        "                         reply, however it trickles in; else 421 and close (default 300)\n"
+        "  --data-timeout SECONDS each 64 KiB of a message (DATA or BDAT) must arrive within\n"
+        "                         this time (default 180)\n"
+        "  --tls-timeout SECONDS  the STARTTLS handshake must be done within this time (default "
+        "60)\n"
+        "  --stress-timeout SECONDS  every timeout above is cut to this while 3/4 or more of the\n"
+        "                         connection slots are taken (default 10)\n"
+        "  --max-connections N    concurrent connections (default 10000; lowered to fit\n"
+        "                         RLIMIT_NOFILE, two descriptors per connection)\n"
+        "  --max-per-client N     concurrent connections from one client address (default 50;\n"
+        "                         0: no limit)\n"
+        "  --memory-budget MIB    when the connections hold more memory than this, the largest\n"
+        "                         of those whose client stopped reading are closed (default 256)\n",
+        prog);
 }
 
 inline bool parse_number(const char* text, std::uint64_t& out) {
@@ -54,6 +74,28 @@ inline bool parse_number(const char* text, std::uint64_t& out) {
     if (*end != '\0' || text[0] == '-') return false;
     out = v;
     return true;
+}
+
+inline bool is_number_option(const std::string& name) {
+    for (const char* known :
+         {"--max-size", "--timeout", "--data-timeout", "--tls-timeout", "--stress-timeout",
+          "--max-connections", "--max-per-client", "--memory-budget"}) {
+        if (name == known) return true;
+    }
+    return false;
+}
+
+// Timeouts are 1 second to 1 day; --max-connections and --memory-budget are at least 1.
+inline void set_number_option(server_options& o, const std::string& name, std::uint64_t n) {
+    const auto seconds = static_cast<unsigned>(n > 86400 ? 86400 : (n == 0 ? 1 : n));
+    if (name == "--max-size") o.max_size = n;
+    if (name == "--timeout") o.timeout = seconds;
+    if (name == "--data-timeout") o.data_timeout = seconds;
+    if (name == "--tls-timeout") o.tls_timeout = seconds;
+    if (name == "--stress-timeout") o.stress_timeout = seconds;
+    if (name == "--max-connections") o.max_connections = static_cast<std::size_t>(n == 0 ? 1 : n);
+    if (name == "--max-per-client") o.max_per_client = static_cast<std::size_t>(n);
+    if (name == "--memory-budget") o.memory_budget = static_cast<std::size_t>(n == 0 ? 1 : n);
 }
 
 // Parses argv; prints a message and returns false on error (or --help: `help` set).
@@ -113,15 +155,14 @@ inline bool parse_server_options(int argc, char** argv, server_options& o, bool&
             o.auth_user = value.substr(0, colon);
             o.auth_pass = value.substr(colon + 1);
             o.auth = true;
-        } else if (arg == "--max-size" || arg == "--timeout" || arg == "--max-connections") {
+        } else if (is_number_option(arg)) {
             if (!need(arg.c_str())) return false;
             if (!parse_number(value.c_str(), n)) {
-                std::fprintf(stderr, "%s: %s wants a number, not '%s'\n", argv[0], arg.c_str(), value.c_str());
+                std::fprintf(stderr, "%s: %s wants a number, not '%s'\n", argv[0], arg.c_str(),
+                             value.c_str());
                 return false;
             }
-            if (arg == "--max-size") o.max_size = n;
-            else if (arg == "--timeout") o.timeout = static_cast<unsigned>(n > 86400 ? 86400 : (n == 0 ? 1 : n));
-            else o.max_connections = static_cast<std::size_t>(n == 0 ? 1 : n);
+            set_number_option(o, arg, n);
         } else {
             std::fprintf(stderr, "%s: unknown option '%s' (try --help)\n", argv[0], argv[i]);
             return false;
@@ -133,8 +174,10 @@ inline bool parse_server_options(int argc, char** argv, server_options& o, bool&
     }
     if (o.hostname.empty()) {
         char name[256] = {};
-        if (::gethostname(name, sizeof name - 1) == 0 && name[0] != '\0') o.hostname = name;
-        else o.hostname = "localhost";
+        if (::gethostname(name, sizeof name - 1) == 0 && name[0] != '\0')
+            o.hostname = name;
+        else
+            o.hostname = "localhost";
     }
     return true;
 }
@@ -143,7 +186,8 @@ inline bool parse_server_options(int argc, char** argv, server_options& o, bool&
 inline bool split_host_port(const std::string& s, std::string& host, std::string& port) {
     if (!s.empty() && s[0] == '[') {
         const auto close = s.find(']');
-        if (close == std::string::npos || close + 1 >= s.size() || s[close + 1] != ':') return false;
+        if (close == std::string::npos || close + 1 >= s.size() || s[close + 1] != ':')
+            return false;
         host = s.substr(1, close - 1);
         port = s.substr(close + 2);
     } else {

@@ -7,6 +7,7 @@
 
 #if SMTPP_EXAMPLES_TLS
 
+#include <openssl/buffer.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
@@ -62,10 +63,9 @@ public:
     enum class status { done, want_more, failed };
 
     explicit tls_stream(SSL_CTX* ctx) : ssl_(SSL_new(ctx)) {
-        rbio_ = BIO_new(BIO_s_mem());
-        wbio_ = BIO_new(BIO_s_mem());
-        BIO_set_mem_eof_return(rbio_, -1); // empty input means "want more", not EOF
-        SSL_set_bio(ssl_, rbio_, wbio_);   // the SSL owns both BIOs now
+        rbio_ = new_bio();
+        wbio_ = new_bio();
+        SSL_set_bio(ssl_, rbio_, wbio_); // the SSL owns both BIOs now
         SSL_set_accept_state(ssl_);
     }
     tls_stream(const tls_stream&) = delete;
@@ -82,8 +82,23 @@ public:
             cipher.remove_prefix(static_cast<std::size_t>(n));
         }
     }
+    // True when read() may return something. With nothing to read, read() is not worth
+    // calling: OpenSSL would allocate its 16 KiB record buffer first, and keep it while idle.
+    bool readable() const noexcept { return SSL_has_pending(ssl_) || BIO_ctrl_pending(rbio_) > 0; }
+
     // Ciphertext received but not yet decrypted.
     std::size_t buffered_input() const noexcept { return BIO_ctrl_pending(rbio_); }
+    // Memory the two BIOs hold (they grow to their largest content and never shrink).
+    std::size_t buffered_bytes() const noexcept { return capacity(rbio_) + capacity(wbio_); }
+
+    // A memory BIO keeps the buffer of its largest content: an empty one that grew is swapped
+    // for a new one. For idle connections.
+    void release_buffers() {
+        if (BIO_ctrl_pending(rbio_) == 0 && capacity(rbio_) > small)
+            SSL_set0_rbio(ssl_, rbio_ = new_bio());
+        if (BIO_ctrl_pending(wbio_) == 0 && capacity(wbio_) > small)
+            SSL_set0_wbio(ssl_, wbio_ = new_bio());
+    }
 
     status handshake() {
         if (established_) return status::done;
@@ -121,6 +136,9 @@ public:
         }
     }
 
+    // Why the last call failed, for the log.
+    const std::string& error() const noexcept { return error_; }
+
     // "TLSv1.3 TLS_AES_256_GCM_SHA384", for logs and the envelope.
     std::string describe() const {
         std::string s = SSL_get_version(ssl_);
@@ -130,12 +148,25 @@ public:
     }
 
 private:
+    static constexpr std::size_t small = 4096;
+
+    static BIO* new_bio() {
+        BIO* b = BIO_new(BIO_s_mem());
+        BIO_set_mem_eof_return(b, -1); // empty input means "want more", not EOF
+        return b;
+    }
+    static std::size_t capacity(BIO* b) noexcept {
+        BUF_MEM* m = nullptr;
+        BIO_get_mem_ptr(b, &m);
+        return m ? m->max : 0;
+    }
     static int clamp(std::size_t n) noexcept {
         return n > static_cast<std::size_t>(INT_MAX) ? INT_MAX : static_cast<int>(n);
     }
     bool retry(int r) {
         const int e = SSL_get_error(ssl_, r);
         if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) return true;
+        error_ = e == SSL_ERROR_SSL ? openssl_error() : "TLS error " + std::to_string(e);
         ERR_clear_error();
         return false;
     }
@@ -144,6 +175,7 @@ private:
     BIO* rbio_ = nullptr;
     BIO* wbio_ = nullptr;
     bool established_ = false;
+    std::string error_;
 };
 
 } // namespace smtpp_examples

@@ -8,7 +8,7 @@
 for kind in $SERVERS; do
     md="$T/$kind-md"
     mkdir -p "$md"
-    start_server "$kind" "$kind" --maildir "$md"
+    start_server "$kind" "$kind" --maildir "$md" --max-per-client 0 # all from 127.0.0.1
     "$PY" "$LIB/many_connections.py" "$PORT" 3000 "$SERVER_PID" 100
     rc=$?
     [ $rc = 77 ] && skip "not enough file descriptors for 3000 connections"

@@ -8,6 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 SRC=/usr/sbin/smtp-source
 need "$SRC"
+ONE_CLIENT="--max-per-client 0" # all of smtp-source's sessions come from 127.0.0.1
 
 {
     printf 'From: <a@client.test>\nTo: <x@mx.test>\nSubject: load\n\n'
@@ -20,7 +21,7 @@ printf '\r\n' >>"$T/msg.eml" # smtp-source -F sends an empty line before the fin
 for kind in $SERVERS; do
     md="$T/$kind-1"
     mkdir -p "$md"
-    start_server "$kind" "$kind-1" --maildir "$md"
+    start_server "$kind" "$kind-1" --maildir "$md" $ONE_CLIENT
     timeout 50 "$SRC" -s 200 -m 2000 -F "$T/msg.txt" -f a@client.test -t x@mx.test -M client.test 127.0.0.1:$PORT \
         >"$T/src1.log" 2>&1 || fail "$kind: smtp-source run 1: $(tail -3 "$T/src1.log")"
     stop_server
@@ -31,7 +32,7 @@ done
 # The remaining runs against the epoll server only (the asio one shares the protocol code).
 md="$T/run2"
 mkdir -p "$md"
-start_server epoll run2 --maildir "$md"
+start_server epoll run2 --maildir "$md" $ONE_CLIENT
 timeout 50 "$SRC" -d -s 100 -m 2000 -r 5 -l 2000 -f a@client.test -t x@mx.test -M client.test 127.0.0.1:$PORT \
     >"$T/src2.log" 2>&1 || fail "smtp-source run 2: $(tail -3 "$T/src2.log")"
 stop_server
@@ -42,7 +43,7 @@ ok "epoll: 2000 messages x 5 recipients over 100 kept-open connections"
 
 md="$T/run3"
 mkdir -p "$md"
-start_server epoll run3 --maildir "$md" --lmtp
+start_server epoll run3 --maildir "$md" --lmtp $ONE_CLIENT
 timeout 50 "$SRC" -L -d -s 50 -m 500 -r 3 -l 500 -f a@client.test -t x@mx.test -M client.test 127.0.0.1:$PORT \
     >"$T/src3.log" 2>&1 || fail "smtp-source LMTP run: $(tail -3 "$T/src3.log")"
 stop_server
