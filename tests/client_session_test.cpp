@@ -1368,6 +1368,29 @@ TEST_CASE("S-2920-3.1-e: replies are read while output is pending; huge RCPT lis
     CHECK(max_pending < 4096 + 100);
 }
 
+TEST_CASE("client: receive() copies, receive_in_place() reads in place until drained",
+          "[client][api]") {
+    client_session s(basic_config());
+    std::string greeting = "220 mx.example";
+    REQUIRE(s.receive(greeting) == greeting.size());
+    greeting.assign(greeting.size(), '#'); // copied: the buffer is the caller's again
+    const std::string rest = " ready\r\n250-mx\r\n";
+    REQUIRE(s.receive_in_place(rest) == errc::ok);
+    CHECK(s.reading_in_place());
+    CHECK(s.receive("250 PIPELINING\r\n") == 0); // nothing jumps ahead of unread bytes
+    CHECK(s.receive_in_place("x") == errc::invalid_state);
+    const client_event e = s.next_event();
+    REQUIRE(e.kind == client_event_kind::greeting);
+    CHECK(e.reply.text() == "mx.example ready");
+    CHECK(s.next_event().kind == client_event_kind::need_data);
+    CHECK_FALSE(s.reading_in_place()); // "250-mx" was copied: `rest` may go
+    smtpp_test::give(s, "250 PIPELINING\r\n");
+    CHECK(s.next_event().kind == client_event_kind::ready);
+    s.receive_eof();
+    CHECK(s.receive("x") == 0);
+    CHECK(s.receive_in_place("x") == errc::invalid_state);
+}
+
 TEST_CASE("client: views in events stay valid until the next mutating call", "[client][lifetime]") {
     client_session s(basic_config());
     smtpp_test::give(s, "220-mx.example.net first line\r\n220 second line\r\n");

@@ -234,6 +234,39 @@ TEST_CASE("receive_in_place() takes nothing while earlier in-place bytes are unr
     CHECK(s.receive("x") == 0);
 }
 
+TEST_CASE("reading_in_place() says when in-place bytes may be reused, decisions pending or not",
+          "[server][api]") {
+    smtpp::server_session s(test_config());
+    REQUIRE(s.next_event().kind == kind::connect);
+    REQUIRE(s.accept() == errc::ok);
+    CHECK_FALSE(s.reading_in_place());
+    std::string bytes = "VRFY a\r\nVRFY b\r\n";
+    REQUIRE(s.receive_in_place(bytes) == errc::ok);
+    CHECK(s.reading_in_place());
+    REQUIRE(s.next_event().kind == kind::vrfy); // "VRFY b" still unread
+    CHECK(s.reading_in_place());
+    REQUIRE(s.accept() == errc::ok);
+    REQUIRE(s.next_event().kind == kind::vrfy); // every byte read
+    CHECK_FALSE(s.reading_in_place());          // while this decision is still pending,
+    bytes.assign(bytes.size(), '#');            // so the buffer may be reused now
+    REQUIRE(s.accept() == errc::ok);
+    REQUIRE(s.next_event().kind == kind::need_data);
+
+    // An unfinished line stays in the caller's bytes until the session reads on, then it is
+    // copied: need_data always comes with nothing of them left unread.
+    std::string partial = "VRFY c\r\nNOO";
+    REQUIRE(s.receive_in_place(partial) == errc::ok);
+    REQUIRE(s.next_event().kind == kind::vrfy);
+    CHECK(s.reading_in_place()); // "NOO" not read yet
+    REQUIRE(s.accept() == errc::ok);
+    REQUIRE(s.next_event().kind == kind::need_data);
+    CHECK_FALSE(s.reading_in_place());
+    partial.assign(partial.size(), '#');
+    REQUIRE(s.receive_in_place("P\r\n") == errc::ok);
+    CHECK(s.next_event().kind == kind::need_data);
+    CHECK(replies_of(smtpp_test::take_output(s)) == "220 252 252 252 250 ");
+}
+
 TEST_CASE("receive() copies up to limits.input_buffer and frees the caller's buffer at once",
           "[server][api]") {
     smtpp::server_config c = test_config();

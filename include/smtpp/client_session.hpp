@@ -94,13 +94,18 @@ public:
 
     // Copies bytes received from the server, up to limits.input_buffer unread octets, and
     // returns how many it took (offer the rest again once wants_read() is true). 0 once
-    // closed or while receive_in_place() bytes are unread. Between the 220 to STARTTLS and
-    // tls_established() every byte is taken and dropped (RFC 3207 4.2: plaintext after the
-    // 220 is never taken as a reply).
+    // closed, after receive_eof(), or while receive_in_place() bytes are unread. Between the 220 to
+    // STARTTLS and tls_established() every byte is taken and dropped (RFC 3207 4.2: plaintext after
+    // the 220 is never taken as a reply).
     [[nodiscard]] std::size_t receive(std::string_view bytes);
-    // Reads the bytes in place: keep them valid until next_event() returns need_data. Errors:
-    // invalid_state while earlier bytes are unread, connection_closed once closed.
+    // Reads the bytes in place: keep them valid and unchanged while reading_in_place() is
+    // true (it is false by the time next_event() returns need_data). Errors: invalid_state
+    // while earlier bytes are unread or after receive_eof() (nothing taken),
+    // connection_closed once closed.
     [[nodiscard]] errc receive_in_place(std::string_view bytes) noexcept;
+    // True while bytes given to receive_in_place() are unread (the session may still point
+    // into them); false once every one was read or copied.
+    [[nodiscard]] bool reading_in_place() const noexcept { return !in_.drained(); }
     // The server closed the connection; reported once the bytes received before it are read.
     void receive_eof() noexcept { eof_ = true; }
 
@@ -301,13 +306,14 @@ inline client_session::client_session(const client_config& config) : config_(con
 // ---- input and output ----
 
 inline std::size_t client_session::receive(std::string_view bytes) {
-    if (closed_) return 0;
+    if (closed_ || eof_) return 0;
     if (phase_ == phase::tls_handshake) return bytes.size(); // dropped, never read
     return in_.copy_in(bytes, config_.limit.input_buffer);
 }
 
 inline errc client_session::receive_in_place(std::string_view bytes) noexcept {
     if (closed_) return errc::connection_closed;
+    if (eof_) return errc::invalid_state;
     if (phase_ == phase::tls_handshake) return errc::ok;
     return in_.place(bytes);
 }
@@ -414,6 +420,7 @@ inline bool client_session::read_one_reply() {
         close_with(r.error);
         return true;
     }
+    if (!in_.empty()) return true; // the copied bytes are used up; in-place ones follow
     if (!eof_) return false;
     on_eof();
     return true;

@@ -17,9 +17,10 @@
 // one read buffer may serve every connection. It takes up to limits.input_buffer unread
 // octets and returns how many it took; offer the rest again once wants_read() is true.
 // receive_in_place() reads your bytes where they are, zero-copy, for fuzzers, benchmarks and
-// loops that own a buffer per connection: they must then stay valid and unchanged until
-// next_event() returns need_data (or closed, or tls_handshake). Do not mix the two while
-// in-place bytes are unread.
+// loops that own a buffer per connection: they must then stay valid and unchanged while
+// reading_in_place() is true (it turns false by the time next_event() returns need_data,
+// closed or tls_handshake; an unfinished line at their end is copied). receive() takes
+// nothing while in-place bytes are unread.
 //
 // Decisions. Events of the decision kinds (see server_event.hpp) wait for accept(), reject(),
 // reply() or challenge(); these only queue output and may come much later. Meanwhile
@@ -157,10 +158,13 @@ public:
     // byte is taken and dropped (RFC 3207 4.2).
     [[nodiscard]] std::size_t receive(std::string_view bytes);
 
-    // Reads the bytes in place (see the header comment: keep them until next_event() returns
-    // need_data). Errors: invalid_state while earlier bytes are unread or after
-    // receive_eof() (nothing taken), connection_closed once closed.
+    // Reads the bytes in place: keep them valid and unchanged while reading_in_place() is
+    // true. Errors: invalid_state while earlier bytes are unread or after receive_eof()
+    // (nothing taken), connection_closed once closed.
     [[nodiscard]] errc receive_in_place(std::string_view bytes) noexcept;
+    // True while bytes given to receive_in_place() are unread (the session may still point
+    // into them); false once every one was read or copied.
+    [[nodiscard]] bool reading_in_place() const noexcept { return !in_.drained(); }
 
     // The peer closed its side. Complete commands already received are still processed; an
     // open transaction is cancelled (transaction_reset, never message_end).
