@@ -6,7 +6,6 @@
 
 #include <smtpp/detail/ascii.hpp>
 #include <smtpp/detail/number.hpp>
-#include <smtpp/ehlo_writer.hpp>
 #include <smtpp/error.hpp>
 #include <smtpp/extensions.hpp>
 #include <smtpp/macros.hpp>

@@ -40,28 +40,6 @@ struct ehlo_offer {
 
 namespace detail {
 
-// Registered EHLO keywords (IANA "SMTP Service Extensions") that `extensions` has no flag for;
-// the modelled ones are in modelled_keywords.
-inline constexpr std::string_view other_registered_keywords[] = {
-    "SEND",        "SOML",          "SAML",      "VRFY",     "TURN",          "VERB",
-    "ONEX",        "CHECKPOINT",    "DELIVERBY", "ETRN",     "NO-SOLICITING", "MTRK",
-    "ATRN",        "FUTURERELEASE", "CONNEG",    "BURL",     "CONPERM",       "RRVS",
-    "MT-PRIORITY", "REQUIRETLS",    "LIMITS",    "SUBMITTER"};
-
-inline constexpr std::string_view modelled_keywords[] = {
-    "PIPELINING", "SIZE",       "8BITMIME", "SMTPUTF8", "ENHANCEDSTATUSCODES",
-    "CHUNKING",   "BINARYMIME", "DSN",      "STARTTLS", "AUTH",
-    "EXPN",       "HELP"};
-
-template <std::size_t N>
-[[nodiscard]] constexpr bool is_one_of(std::string_view keyword,
-                                       const std::string_view (&list)[N]) noexcept {
-    for (const std::string_view k : list) {
-        if (iequals(keyword, k)) return true;
-    }
-    return false;
-}
-
 // ehlo-line = ehlo-keyword *(SP ehlo-param), ehlo-param = 1*(%d33-126)  (RFC 5321 4.1.1.1)
 [[nodiscard]] constexpr bool is_ehlo_line(std::string_view line,
                                           std::string_view& keyword) noexcept {

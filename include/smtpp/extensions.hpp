@@ -5,9 +5,11 @@
 #ifndef SMTPP_EXTENSIONS_HPP
 #define SMTPP_EXTENSIONS_HPP
 
+#include <smtpp/detail/ascii.hpp>
 #include <smtpp/error.hpp>
 #include <smtpp/macros.hpp>
 
+#include <cstddef>
 #include <string_view>
 
 SMTPP_NAMESPACE_BEGIN
@@ -58,6 +60,32 @@ struct extensions {
     }
     return length > 0;
 }
+
+namespace detail {
+
+// Registered EHLO keywords (IANA "SMTP Service Extensions") that `extensions` has no flag for;
+// the modelled ones are in modelled_keywords.
+inline constexpr std::string_view other_registered_keywords[] = {
+    "SEND",        "SOML",          "SAML",      "VRFY",     "TURN",          "VERB",
+    "ONEX",        "CHECKPOINT",    "DELIVERBY", "ETRN",     "NO-SOLICITING", "MTRK",
+    "ATRN",        "FUTURERELEASE", "CONNEG",    "BURL",     "CONPERM",       "RRVS",
+    "MT-PRIORITY", "REQUIRETLS",    "LIMITS",    "SUBMITTER"};
+
+inline constexpr std::string_view modelled_keywords[] = {
+    "PIPELINING", "SIZE",       "8BITMIME", "SMTPUTF8", "ENHANCEDSTATUSCODES",
+    "CHUNKING",   "BINARYMIME", "DSN",      "STARTTLS", "AUTH",
+    "EXPN",       "HELP"};
+
+template <std::size_t N>
+[[nodiscard]] constexpr bool is_one_of(std::string_view keyword,
+                                       const std::string_view (&list)[N]) noexcept {
+    for (const std::string_view k : list) {
+        if (iequals(keyword, k)) return true;
+    }
+    return false;
+}
+
+} // namespace detail
 
 SMTPP_NAMESPACE_END
 
