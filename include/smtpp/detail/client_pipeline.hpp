@@ -65,6 +65,15 @@ inline constexpr client_command_rule client_command_rules[] = {
     {client_command::quit, true, false, false, wait_phase::reply},
 };
 
+// The table is indexed by the enum: row i must describe command i.
+[[nodiscard]] constexpr bool rules_in_enum_order() noexcept {
+    for (std::size_t i = 0; i < sizeof client_command_rules / sizeof client_command_rules[0]; ++i) {
+        if (static_cast<std::size_t>(client_command_rules[i].command) != i) return false;
+    }
+    return true;
+}
+static_assert(rules_in_enum_order(), "client_command_rules must follow client_command's order");
+
 [[nodiscard]] constexpr const client_command_rule& rule_for(client_command command) noexcept {
     return client_command_rules[static_cast<std::size_t>(command)];
 }
