@@ -75,7 +75,7 @@ public:
             }
             if (held_unread() != 0) {
                 frame f;
-                if (line_in_held(max_line, lf_ends_line, f)) return f;
+                if (line_at(held_, held_pos_, max_line, lf_ends_line, f)) return f;
                 // What is held is one partial line: already too long, or waiting for more.
                 if (held_unread() >= max_line) start_skipping({}, 0);
                 else if (view_drained()) return {};
@@ -84,7 +84,7 @@ public:
             }
             if (view_drained()) return {};
             frame f;
-            if (line_in_view(max_line, lf_ends_line, f)) return f;
+            if (line_at(view_, view_pos_, max_line, lf_ends_line, f)) return f;
             hold_view_rest(max_line);
         }
     }
@@ -158,25 +158,15 @@ private:
         return {frame_status::line, line, bare_lf};
     }
 
-    // A whole line inside the held bytes: handed out as a view into them.
-    bool line_in_held(std::size_t max_line, bool lf_ends_line, frame& f) {
+    // A whole line of `text` from `pos` on, handed out as a view into `text` (the held bytes, or
+    // the in-place ones: zero-copy); `pos` moves past it.
+    [[nodiscard]] static bool line_at(std::string_view text, std::size_t& pos, std::size_t max_line,
+                                      bool lf_ends_line, frame& f) noexcept {
         bool bare_lf = false;
-        const std::string_view held(held_);
-        const std::size_t lf = find_end(held, held_pos_, lf_ends_line, bare_lf);
+        const std::size_t lf = find_end(text, pos, lf_ends_line, bare_lf);
         if (lf == std::string_view::npos) return false;
-        const std::string_view line = held.substr(held_pos_, lf + 1 - held_pos_);
-        held_pos_ = lf + 1;
-        f = line.size() > max_line ? frame{frame_status::too_long, {}, false} : make_line(line, bare_lf);
-        return true;
-    }
-
-    // A whole line inside the in-place bytes: handed out zero-copy.
-    bool line_in_view(std::size_t max_line, bool lf_ends_line, frame& f) {
-        bool bare_lf = false;
-        const std::size_t lf = find_end(view_, view_pos_, lf_ends_line, bare_lf);
-        if (lf == std::string_view::npos) return false;
-        const std::string_view line = view_.substr(view_pos_, lf + 1 - view_pos_);
-        view_pos_ = lf + 1;
+        const std::string_view line = text.substr(pos, lf + 1 - pos);
+        pos = lf + 1;
         f = line.size() > max_line ? frame{frame_status::too_long, {}, false} : make_line(line, bare_lf);
         return true;
     }
