@@ -256,8 +256,8 @@ TEST_CASE("client: a helo name or auth mechanism holding CR/LF never reaches the
 
     // A mechanism name outside RFC 4422 3.1 (CRLF, spaces, over 20 characters) makes the
     // configuration invalid: nothing is sent at all.
-    for (const std::string name : {"X\r\nMAIL FROM:<evil@x.example>", "X Y", "",
-                                   "ABCDEFGHIJKLMNOPQRSTU"}) {
+    for (const std::string name :
+         {"X\r\nMAIL FROM:<evil@x.example>", "X Y", "", "ABCDEFGHIJKLMNOPQRSTU"}) {
         client_config bad_mech = plain_config();
         bad_mech.auth_mechanisms = {name};
         bad_mech.auth_requires_tls = false;

@@ -407,7 +407,8 @@ bool has_utf8(const planned_message& m) {
 
 errc expected_refusal(const session_setup& x, const planned_message& m) {
     if (has_utf8(m) && !x.utf8_ok) return errc::non_ascii;
-    if (m.content == body_type::eight_bit_mime && !x.eight_bit_ok) return errc::eight_bit_not_allowed;
+    if (m.content == body_type::eight_bit_mime && !x.eight_bit_ok)
+        return errc::eight_bit_not_allowed;
     if (m.content == body_type::binary_mime && !x.binary_ok) return errc::binary_not_allowed;
     if (m.declared_size > x.server.limit.message_size) return errc::message_too_large;
     return errc::ok;
@@ -439,8 +440,7 @@ std::vector<std::string> expected_log(const session_setup& x, const planned_mess
     }
     for (std::size_t i : accepted) {
         const int code = starts_with(m.addresses[i], "full") ? 452 : 250;
-        log.push_back(prefix + " msg " + std::to_string(i) + " " + std::to_string(code) +
-                      " ok");
+        log.push_back(prefix + " msg " + std::to_string(i) + " " + std::to_string(code) + " ok");
     }
     return log;
 }

@@ -93,8 +93,7 @@ TEST_CASE("S-2920-2-a: PIPELINING is advertised without a parameter", "[capabili
 }
 
 TEST_CASE("S-2034-3-a: ENHANCEDSTATUSCODES is advertised without a parameter", "[capabilities]") {
-    CHECK(ehlo(smtpp::ehlo_offer{}).find("\r\n250-ENHANCEDSTATUSCODES\r\n") !=
-          std::string::npos);
+    CHECK(ehlo(smtpp::ehlo_offer{}).find("\r\n250-ENHANCEDSTATUSCODES\r\n") != std::string::npos);
 }
 
 TEST_CASE("S-2034-4-a: the EHLO reply carries no enhanced status codes", "[capabilities]") {
@@ -194,7 +193,8 @@ TEST_CASE("S-6531-3.7.1-a: hostname and greeting are ASCII; lines stay within th
     CHECK(smtpp::write_ehlo_reply(out, "b\xc3\xb8.example", "", ext) == errc::invalid_reply_text);
     CHECK(smtpp::write_ehlo_reply(out, "", "", ext) == errc::invalid_reply_text);
     CHECK(smtpp::write_ehlo_reply(out, "mx example", "", ext) == errc::invalid_reply_text);
-    CHECK(smtpp::write_ehlo_reply(out, "mx.example", "hi\r\n250 x", ext) == errc::invalid_reply_text);
+    CHECK(smtpp::write_ehlo_reply(out, "mx.example", "hi\r\n250 x", ext) ==
+          errc::invalid_reply_text);
     CHECK(smtpp::write_ehlo_reply(out, "mx.example", std::string(600, 'g'), ext) ==
           errc::invalid_argument);
     CHECK(out.empty());

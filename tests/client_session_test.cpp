@@ -7,8 +7,8 @@
 #include "split_grind.hpp"
 
 #include <string>
-#include <utility>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -460,7 +460,8 @@ TEST_CASE("S-1870-3-a: SIZE with a number, with 0, and without", "[client]") {
         harness h(basic_config());
         h.feed("220 mx\r\n");
         h.feed(ehlo);
-        return std::make_pair(h.session.server_capabilities().size, h.session.server_capabilities().size_limit);
+        return std::make_pair(h.session.server_capabilities().size,
+                              h.session.server_capabilities().size_limit);
     };
     CHECK(limit_of("250-mx\r\n250 SIZE\r\n") == std::make_pair(true, std::uint64_t{0}));
     CHECK(limit_of("250-mx\r\n250 SIZE 0\r\n") == std::make_pair(true, std::uint64_t{0}));
@@ -850,8 +851,7 @@ TEST_CASE("client: an unsolicited reply that is not 421 is fatal", "[client]") {
     h.bodies.clear();
     h.auto_quit = false;
     h.feed("220 mx\r\n250 mx\r\n250 surprise\r\n");
-    CHECK(h.log ==
-          "greeting 220\nready\nclosed 250 [reply that no command outstanding expects]\n");
+    CHECK(h.log == "greeting 220\nready\nclosed 250 [reply that no command outstanding expects]\n");
 }
 
 TEST_CASE("S-5321-3.8-c: EOF after RCPT -> temporary failure", "[client]") {
@@ -1268,8 +1268,8 @@ TEST_CASE("S-5321-4.5.3.1.6-a: a text line is refused at its 999th octet, across
     CHECK(h.session.send_body(std::string(998, 'w') + "\n") == errc::text_line_too_long);
     REQUIRE(h.session.end_body() == errc::ok);
     h.pump();
-    CHECK(h.wire.substr(before) == ".." + std::string(500, 'x') + std::string(497, 'y') +
-                                       "\r\nz\r\n.\r\n");
+    CHECK(h.wire.substr(before) ==
+          ".." + std::string(500, 'x') + std::string(497, 'y') + "\r\nz\r\n.\r\n");
 }
 
 TEST_CASE("S-3030-2-e: no more BDAT after a failed chunk; RSET follows", "[client][bdat]") {

@@ -592,7 +592,8 @@ TEST_CASE("S-3030-2-a: BDAT SP 1*DIGIT [SP LAST]", "[command]") {
     CHECK_FALSE(r.cmd.bdat_last);
     CHECK(parse("BDAT 18446744073709551615").cmd.bdat_size == UINT64_MAX);
     for (const char* line :
-         {"BDAT", "BDAT x", "BDAT 5 FIRST", "BDAT -1", "BDAT 0x10", "BDAT 5 LAST LAST", "BDAT  5", "BDAT 5  LAST", "BDAT LAST", "BDAT +5", "BDAT 5LAST"}) {
+         {"BDAT", "BDAT x", "BDAT 5 FIRST", "BDAT -1", "BDAT 0x10", "BDAT 5 LAST LAST", "BDAT  5",
+          "BDAT 5  LAST", "BDAT LAST", "BDAT +5", "BDAT 5LAST"}) {
         INFO(line);
         CHECK(code(line) == 501);
     }
@@ -858,7 +859,8 @@ TEST_CASE("parse_command classifies random octet lines without crashing", "[comm
     };
     const std::string alphabet = "<>@.:;,=+-\"\\[] \tAaZz09fFIPv6LASTMRCOTH";
     smtpp::command_options options[3];
-    options[1].offer.dsn = options[1].auth = options[1].offer.smtputf8 = options[1].offer.binarymime = true;
+    options[1].offer.dsn = options[1].auth = options[1].offer.smtputf8 =
+        options[1].offer.binarymime = true;
     options[1].address.allow_utf8 = true;
     options[2] = options[1];
     options[2].allow_unknown_params = options[2].lenient_space_after_colon = true;

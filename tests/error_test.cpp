@@ -12,8 +12,8 @@ namespace {
 std::set<int> every_value() {
     std::set<int> values;
     for (const int first : {0, 1, 100, 200, 300}) {
-        for (int v = first; std::string(smtpp::to_string(static_cast<smtpp::errc>(v))) !=
-                            "unknown smtpp error";
+        for (int v = first;
+             std::string(smtpp::to_string(static_cast<smtpp::errc>(v))) != "unknown smtpp error";
              ++v)
             values.insert(v);
     }
@@ -33,9 +33,8 @@ TEST_CASE("errc converts to std::error_code in the smtpp category", "[error]") {
 TEST_CASE("every errc value has its own text, and no text is shared", "[error]") {
     const std::set<int> values = every_value();
     // The last enumerator of each range has a text: nothing was left out at the end.
-    for (const smtpp::errc last :
-         {smtpp::errc::output_full, smtpp::errc::extension_not_offered, smtpp::errc::timed_out,
-          smtpp::errc::invalid_reply_text}) {
+    for (const smtpp::errc last : {smtpp::errc::output_full, smtpp::errc::extension_not_offered,
+                                   smtpp::errc::timed_out, smtpp::errc::invalid_reply_text}) {
         CHECK(values.count(static_cast<int>(last)) == 1);
     }
     std::set<std::string> texts;

@@ -18,9 +18,15 @@ struct tls_driver {
     bool pump() { // true when tls_handshake was reached
         for (;;) {
             const smtpp::server_event ev = s.next_event();
-            if (ev.kind == kind::tls_handshake) { drain(); return true; }
+            if (ev.kind == kind::tls_handshake) {
+                drain();
+                return true;
+            }
             if (ev.kind == kind::need_data || ev.kind == kind::closed) break;
-            if (ev.kind == kind::output_full) { drain(); continue; }
+            if (ev.kind == kind::output_full) {
+                drain();
+                continue;
+            }
             events += smtpp::to_string(ev.kind);
             events += ' ';
             if (smtpp::is_decision(ev.kind)) REQUIRE(s.accept() == errc::ok);
@@ -58,7 +64,8 @@ void check_injection(const std::string& injected) {
 
 } // namespace
 
-TEST_CASE("CVE-2011-0411: commands pipelined after STARTTLS are dropped, never answered after TLS", "[injection]") {
+TEST_CASE("CVE-2011-0411: commands pipelined after STARTTLS are dropped, never answered after TLS",
+          "[injection]") {
     check_injection("RSET\r\n");
     check_injection("MAIL FROM:<a@b.example>\r\n");
 }

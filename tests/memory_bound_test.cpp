@@ -154,8 +154,8 @@ TEST_CASE("S-5321-4.5.3.1.4: 10 MB of one command line without CRLF keeps the se
     const std::size_t line_limit = config.limit.command_line + smtpp::line_extra::size;
     for (const input_mode mode : {input_mode::in_place, input_mode::copied}) {
         for (const std::size_t size : {piece_size, std::size_t{100}, std::size_t{1}}) {
-            INFO((mode == input_mode::in_place ? "in place" : "copied") << ", pieces of " << size
-                                                                        << " octets");
+            INFO((mode == input_mode::in_place ? "in place" : "copied")
+                 << ", pieces of " << size << " octets");
             smtpp::server_session s(config);
             server_pump pump{s};
             pump.run();
@@ -360,8 +360,9 @@ TEST_CASE("RFC 2920 3.2: every command of the pieces taken is answered once outp
 
 TEST_CASE("RFC 3030 2: BDAT 18446744073709551615 streams megabytes as views, never buffered",
           "[memory][server][bdat]") {
-    const std::string start = "EHLO c.example\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<x@y.example>\r\n"
-                              "BDAT 18446744073709551615\r\n";
+    const std::string start =
+        "EHLO c.example\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<x@y.example>\r\n"
+        "BDAT 18446744073709551615\r\n";
     const std::string piece(piece_size, 'b');
     for (const input_mode mode : {input_mode::in_place, input_mode::copied}) {
         INFO((mode == input_mode::in_place ? "read in place" : "copied"));

@@ -10,10 +10,10 @@
 
 #include <smtpp/base64.hpp>
 #include <smtpp/bdat.hpp>
-#include <smtpp/ehlo_reader.hpp>
 #include <smtpp/client_session.hpp>
 #include <smtpp/command.hpp>
 #include <smtpp/data.hpp>
+#include <smtpp/ehlo_reader.hpp>
 #include <smtpp/grammar.hpp>
 #include <smtpp/reply_reader.hpp>
 #include <smtpp/sasl.hpp>
@@ -80,7 +80,8 @@ private:
 void run_command_parser(std::string_view in) {
     smtpp::command_options plain;
     smtpp::command_options everything;
-    everything.offer.binarymime = everything.offer.smtputf8 = everything.offer.dsn = everything.auth = true;
+    everything.offer.binarymime = everything.offer.smtputf8 = everything.offer.dsn =
+        everything.auth = true;
     everything.allow_unknown_params = everything.lenient_space_after_colon = true;
     everything.address.allow_utf8 = true;
     for (const smtpp::command_options& o : {plain, everything}) {
@@ -105,7 +106,8 @@ void run_reply_reader(std::string_view in) {
             }
             smtpp::capabilities caps;
             if (smtpp::parse_ehlo_reply(r.reply, caps) == errc::ok) {
-                for (const smtpp::ehlo_extension e : caps.extension_lines()) total += e.keyword.size();
+                for (const smtpp::ehlo_extension e : caps.extension_lines())
+                    total += e.keyword.size();
                 (void)caps.has("SIZE");
                 (void)caps.has_auth_mechanism("PLAIN");
                 caps.for_each_unknown_extension(

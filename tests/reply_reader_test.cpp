@@ -193,7 +193,8 @@ TEST_CASE("S-5321-4.2-e: unknown codes are read by their first digit", "[reply_r
     CHECK(only_reply("259 x\r\n").standard_code);
 }
 
-TEST_CASE("S-5321-4.2-f: a first digit outside 2-5 is a protocol error that stops the reader", "[reply_reader]") {
+TEST_CASE("S-5321-4.2-f: a first digit outside 2-5 is a protocol error that stops the reader",
+          "[reply_reader]") {
     for (std::string_view wire :
          {"600 x\r\n", "100 x\r\n", "000 x\r\n", "900\r\n", "250-a\r\n650 b\r\n"}) {
         INFO(wire);
@@ -434,7 +435,7 @@ TEST_CASE("set_options: new limits between replies, refused mid-reply, buffer ke
     smtpp::reply_reader reader(big);
     const std::string challenge = "334 " + std::string(10000, 'Q') + "\r\n";
     CHECK(reader.read(std::string_view(challenge).substr(0, 5000)).error == errc::need_more_data);
-    smtpp::reply_reader_options small; // 512-octet lines
+    smtpp::reply_reader_options small;      // 512-octet lines
     CHECK_FALSE(reader.set_options(small)); // half a reply held: refused
     CHECK(reader.options().line_limit == 12288);
     const smtpp::read_result r = reader.read(std::string_view(challenge).substr(5000));

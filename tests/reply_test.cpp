@@ -329,8 +329,7 @@ TEST_CASE("RFC 3463, RFC 5248: every canned reply is valid and registered", "[re
 
 TEST_CASE("S-5321-4.2.4-b: unimplemented is 502, unrecognized is 500", "[reply]") {
     CHECK(reply(smtpp::replies::not_implemented).out == "502 5.5.1 Command not implemented\r\n");
-    CHECK(reply(smtpp::replies::command_unrecognized).out ==
-          "500 5.5.2 Command unrecognized\r\n");
+    CHECK(reply(smtpp::replies::command_unrecognized).out == "500 5.5.2 Command unrecognized\r\n");
 }
 
 TEST_CASE("writer fuzz: random texts never give a long line or a CR/LF inside one", "[reply]") {

@@ -13,7 +13,8 @@ smtpp::server_config test_config() {
 }
 } // namespace
 
-TEST_CASE("server_config defaults are valid, strict, and offer the RFC 5321 basics", "[server][config]") {
+TEST_CASE("server_config defaults are valid, strict, and offer the RFC 5321 basics",
+          "[server][config]") {
     const smtpp::server_config c;
     CHECK(c.validate() == errc::ok);
     CHECK(c.offer.pipelining);
@@ -27,7 +28,8 @@ TEST_CASE("server_config defaults are valid, strict, and offer the RFC 5321 basi
     CHECK(c.limit.auth_line == 12288);
 }
 
-TEST_CASE("S-5321-4.5.3.1.7-a: validate() refuses a message size limit below 64K", "[server][config]") {
+TEST_CASE("S-5321-4.5.3.1.7-a: validate() refuses a message size limit below 64K",
+          "[server][config]") {
     smtpp::server_config c = test_config();
     CHECK(c.validate() == errc::ok);
     c.limit.message_size = 1000;
@@ -38,7 +40,8 @@ TEST_CASE("S-5321-4.5.3.1.7-a: validate() refuses a message size limit below 64K
     CHECK(c.validate() == errc::ok);
 }
 
-TEST_CASE("S-6531-3.1-b, S-3030-3-a: SMTPUTF8 needs 8BITMIME, BINARYMIME needs CHUNKING", "[server][config]") {
+TEST_CASE("S-6531-3.1-b, S-3030-3-a: SMTPUTF8 needs 8BITMIME, BINARYMIME needs CHUNKING",
+          "[server][config]") {
     smtpp::server_config c = test_config();
     c.offer.smtputf8 = true;
     c.offer.eight_bit_mime = false;
@@ -64,7 +67,8 @@ TEST_CASE("S-6531-3.7.1-a: hostname must be ASCII; mechanisms well formed", "[se
     CHECK(c.validate() == errc::ok);
 }
 
-TEST_CASE("validate() refuses limits below the RFC minimums and an empty hostname", "[server][config]") {
+TEST_CASE("validate() refuses limits below the RFC minimums and an empty hostname",
+          "[server][config]") {
     smtpp::server_config c = test_config();
     c.limit.command_line = 100;
     CHECK(c.validate() == errc::invalid_config);

@@ -39,7 +39,9 @@ struct driver {
     void pump() {
         for (;;) {
             const server_event ev = s.next_event();
-            if (ev.kind == kind::need_data || ev.kind == kind::closed || ev.kind == kind::tls_handshake) break;
+            if (ev.kind == kind::need_data || ev.kind == kind::closed ||
+                ev.kind == kind::tls_handshake)
+                break;
             if (ev.kind == kind::output_full) {
                 drain();
                 continue;
@@ -85,7 +87,8 @@ struct driver {
 };
 
 const std::string greeting = "220 mx.example ESMTP\r\n";
-const std::string envelope = "HELO c.example\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<x@y.example>\r\n";
+const std::string envelope =
+    "HELO c.example\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<x@y.example>\r\n";
 
 std::string replies_of(const std::string& output) {
     std::string codes;
@@ -124,7 +127,8 @@ TEST_CASE("S-5321-4.5.3.2-a: the server waits at least 5 minutes for the client"
 
 // ---- API misuse and reply validation ----
 
-TEST_CASE("decisions outside a decision event are invalid_state and change nothing", "[server][api]") {
+TEST_CASE("decisions outside a decision event are invalid_state and change nothing",
+          "[server][api]") {
     smtpp::server_session s(test_config());
     CHECK(s.accept() == errc::invalid_state);
     CHECK(s.reject(550, {5, 0, 0}, "x") == errc::invalid_state);
@@ -136,7 +140,8 @@ TEST_CASE("decisions outside a decision event are invalid_state and change nothi
     CHECK(s.challenge("x") == errc::invalid_state);
 }
 
-TEST_CASE("S-5321-4.2-b, S-5321-4.2-i, S-2034-4-b: bad reply codes or texts are refused", "[server][api]") {
+TEST_CASE("S-5321-4.2-b, S-5321-4.2-i, S-2034-4-b: bad reply codes or texts are refused",
+          "[server][api]") {
     smtpp::server_session s(test_config());
     REQUIRE(s.next_event().kind == kind::connect);
     REQUIRE(s.accept() == errc::ok);
@@ -169,7 +174,8 @@ TEST_CASE("S-6531-3.7.4.1-a, S-6531-3.7.4.2-b: no non-ASCII text in replies", "[
     REQUIRE(s.accept() == errc::ok);
     smtpp_test::give(s, "VRFY j\xC3\xB8\r\n");
     REQUIRE(s.next_event().kind == kind::vrfy);
-    CHECK(s.reply(251, {2, 1, 5}, "User not local; will forward to <j\xC3\xB8@x.example>") == errc::invalid_reply_text);
+    CHECK(s.reply(251, {2, 1, 5}, "User not local; will forward to <j\xC3\xB8@x.example>") ==
+          errc::invalid_reply_text);
     CHECK(s.reply(250, {2, 1, 5}, "<jo@x.example>") == errc::ok);
     // With VRFY ... SMTPUTF8 a UTF-8 answer is allowed (RFC 6531 3.7.4.2).
     smtpp_test::give(s, "VRFY j\xC3\xB8 SMTPUTF8\r\n");
@@ -177,7 +183,8 @@ TEST_CASE("S-6531-3.7.4.1-a, S-6531-3.7.4.2-b: no non-ASCII text in replies", "[
     CHECK(s.reply(250, {2, 1, 5}, "<j\xC3\xB8@x.example>") == errc::ok);
 }
 
-TEST_CASE("S-5321-4.5.3.1.5-a: a long caller text is wrapped, never sent as an over-long line", "[server][api]") {
+TEST_CASE("S-5321-4.5.3.1.5-a: a long caller text is wrapped, never sent as an over-long line",
+          "[server][api]") {
     smtpp::server_session s(test_config());
     REQUIRE(s.next_event().kind == kind::connect);
     REQUIRE(s.accept() == errc::ok);
@@ -189,7 +196,8 @@ TEST_CASE("S-5321-4.5.3.1.5-a: a long caller text is wrapped, never sent as an o
     REQUIRE(s.reply(214, {2, 0, 0}, text) == errc::ok);
     const std::string out(s.pending_output());
     std::size_t start = 0, lines = 0;
-    for (std::size_t eol; (eol = out.find("\r\n", start)) != std::string::npos; start = eol + 2, ++lines) {
+    for (std::size_t eol; (eol = out.find("\r\n", start)) != std::string::npos;
+         start = eol + 2, ++lines) {
         CHECK(eol + 2 - start <= 512);
         const bool last = eol + 2 == out.size();
         CHECK(out.compare(start, 10, last ? "214 2.0.0 " : "214-2.0.0 ") == 0);
@@ -281,7 +289,7 @@ TEST_CASE("receive() copies up to limits.input_buffer and frees the caller's buf
     REQUIRE(s.accept() == errc::ok);
     CHECK(s.next_event().kind == kind::need_data);
     CHECK(s.pending_output() == greeting + "252 2.0.0 Cannot VRFY user, but will accept message "
-                                            "and attempt delivery\r\n250 2.0.0 OK\r\n");
+                                           "and attempt delivery\r\n250 2.0.0 OK\r\n");
 
     // While a decision is pending the unread bytes pile up, to the limit and no further.
     const std::string noops = [] {
@@ -308,7 +316,8 @@ TEST_CASE("receive() copies up to limits.input_buffer and frees the caller's buf
 
 // ---- sequencing ----
 
-TEST_CASE("S-2920-3.2-a: a decision taken later, after more pipelined input arrived", "[server][async]") {
+TEST_CASE("S-2920-3.2-a: a decision taken later, after more pipelined input arrived",
+          "[server][async]") {
     smtpp::server_session s(test_config());
     REQUIRE(s.next_event().kind == kind::connect);
     REQUIRE(s.accept() == errc::ok);
@@ -339,12 +348,14 @@ TEST_CASE("S-2920-3.2-c: a MAIL reply is output before more input arrives", "[se
     CHECK(replies_of(d.output) == "220 250 250 ");
 }
 
-TEST_CASE("S-2033-5-c: LMTP per-recipient replies leave as soon as each is decided", "[server][lmtp]") {
+TEST_CASE("S-2033-5-c: LMTP per-recipient replies leave as soon as each is decided",
+          "[server][lmtp]") {
     smtpp::server_config c = test_config();
     c.lmtp = true;
     driver d(c);
     d.pump();
-    d.feed("LHLO c\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<x@y.example>\r\nRCPT TO:<z@y.example>\r\nDATA\r\n");
+    d.feed("LHLO c\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<x@y.example>\r\nRCPT "
+           "TO:<z@y.example>\r\nDATA\r\n");
     smtpp_test::give(d.s, "hi\r\n.\r\n");
     server_event ev = d.s.next_event();
     REQUIRE(ev.kind == kind::body_chunk);
@@ -379,7 +390,8 @@ TEST_CASE("S-5321-4.5.3.1.8-a: 100 recipients are accepted and kept", "[server][
 
 // ---- every command in every state ----
 
-TEST_CASE("S-5321-4.1.4-b..g, S-3030-2-d: the (state, command) -> first reply table", "[server][states]") {
+TEST_CASE("S-5321-4.1.4-b..g, S-3030-2-d: the (state, command) -> first reply table",
+          "[server][states]") {
     // Columns: fresh (greeted, no EHLO), after EHLO, after MAIL, after RCPT, between BDAT
     // chunks, and refused (554 greeting). "---": no reply.
     struct row {
@@ -409,9 +421,12 @@ TEST_CASE("S-5321-4.1.4-b..g, S-3030-2-d: the (state, command) -> first reply ta
         {"QUIT\r\n", {"221", "221", "221", "221", "221", "221"}},
     };
     const char* const prefixes[6] = {
-        "", "EHLO c\r\n", "EHLO c\r\nMAIL FROM:<a@b.example>\r\n",
+        "",
+        "EHLO c\r\n",
+        "EHLO c\r\nMAIL FROM:<a@b.example>\r\n",
         "EHLO c\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<x@y.example>\r\n",
-        "EHLO c\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<x@y.example>\r\nBDAT 1\r\nx", ""};
+        "EHLO c\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<x@y.example>\r\nBDAT 1\r\nx",
+        ""};
     smtpp::server_config c = test_config();
     c.offer.chunking = c.offer.starttls = true;
     c.auth_mechanisms = "PLAIN";
@@ -421,8 +436,10 @@ TEST_CASE("S-5321-4.1.4-b..g, S-3030-2-d: the (state, command) -> first reply ta
             INFO(r.command << " in state " << state);
             smtpp::server_session s(c);
             REQUIRE(s.next_event().kind == kind::connect);
-            if (state == 5) REQUIRE(s.reject(554, {}, "mx.example no service") == errc::ok);
-            else REQUIRE(s.accept() == errc::ok);
+            if (state == 5)
+                REQUIRE(s.reject(554, {}, "mx.example no service") == errc::ok);
+            else
+                REQUIRE(s.accept() == errc::ok);
             const auto settle = [&] {
                 for (;;) {
                     const server_event ev = s.next_event();
@@ -490,7 +507,8 @@ TEST_CASE("views in events stay valid until the next mutating call", "[server][l
 
 // ---- bounded memory ----
 
-TEST_CASE("output backpressure: a peer that never reads cannot grow server memory", "[server][limits]") {
+TEST_CASE("output backpressure: a peer that never reads cannot grow server memory",
+          "[server][limits]") {
     std::string flood;
     for (int i = 0; i < 20000; ++i) flood += "NOOP\r\n";
     const std::size_t ok_size = std::string("250 2.0.0 OK\r\n").size();
@@ -536,7 +554,8 @@ TEST_CASE("output backpressure: a peer that never reads cannot grow server memor
     }
 }
 
-TEST_CASE("S-5321-4.5.3.1.4-b: an endless line is skipped with bounded memory", "[server][limits]") {
+TEST_CASE("S-5321-4.5.3.1.4-b: an endless line is skipped with bounded memory",
+          "[server][limits]") {
     const std::string junk(4096, 'x');
     for (const bool in_place : {true, false}) {
         INFO((in_place ? "read in place" : "copied"));
@@ -544,8 +563,10 @@ TEST_CASE("S-5321-4.5.3.1.4-b: an endless line is skipped with bounded memory", 
         REQUIRE(s.next_event().kind == kind::connect);
         REQUIRE(s.accept() == errc::ok);
         for (int i = 0; i < 256; ++i) { // 1 MiB without a line end
-            if (in_place) REQUIRE(s.receive_in_place(junk) == errc::ok);
-            else smtpp_test::give(s, junk);
+            if (in_place)
+                REQUIRE(s.receive_in_place(junk) == errc::ok);
+            else
+                smtpp_test::give(s, junk);
             REQUIRE(s.next_event().kind == kind::need_data);
             // In place, nothing of the line is kept; copied, the input block keeps the size
             // of the largest piece taken (reused, not grown).
@@ -560,15 +581,17 @@ TEST_CASE("S-5321-4.5.3.1.4-b: an endless line is skipped with bounded memory", 
     }
 }
 
-TEST_CASE("a full transaction after the first allocates nothing; size and idle heap", "[server][alloc]") {
+TEST_CASE("a full transaction after the first allocates nothing; size and idle heap",
+          "[server][alloc]") {
     smtpp::server_config c = test_config();
     c.offer.chunking = true;
     driver d(c);
     d.pump();
     d.feed("EHLO c.example\r\n");
-    const std::string txn = "MAIL FROM:<a@b.example> SIZE=100\r\nRCPT TO:<x@y.example>\r\n"
-                            "RCPT TO:<z@y.example>\r\nDATA\r\nSubject: x\r\n\r\n..body\r\n.\r\n"
-                            "MAIL FROM:<a@b.example>\r\nRCPT TO:<x@y.example>\r\nBDAT 5 LAST\r\nhello";
+    const std::string txn =
+        "MAIL FROM:<a@b.example> SIZE=100\r\nRCPT TO:<x@y.example>\r\n"
+        "RCPT TO:<z@y.example>\r\nDATA\r\nSubject: x\r\n\r\n..body\r\n.\r\n"
+        "MAIL FROM:<a@b.example>\r\nRCPT TO:<x@y.example>\r\nBDAT 5 LAST\r\nhello";
     const std::string split_a = txn.substr(0, 50), split_b = txn.substr(50);
     d.feed(txn); // the first transaction may reserve buffers
     d.feed(split_a);
@@ -585,10 +608,11 @@ TEST_CASE("a full transaction after the first allocates nothing; size and idle h
         d.feed(split_b);
     });
     CHECK(allocations == 0);
-    CHECK(replies_of(d.output) == "250 250 250 354 250 250 250 250 250 250 250 354 250 250 250 250 ");
+    CHECK(replies_of(d.output) ==
+          "250 250 250 354 250 250 250 250 250 250 250 354 250 250 250 250 ");
     d.feed("QUIT\r\n");
-    std::printf("sizeof(server_session) = %zu bytes; heap while idle = %zu bytes", sizeof(smtpp::server_session),
-                d.s.heap_bytes());
+    std::printf("sizeof(server_session) = %zu bytes; heap while idle = %zu bytes",
+                sizeof(smtpp::server_session), d.s.heap_bytes());
     d.s.release_idle_memory();
     std::printf(" (%zu after release_idle_memory)\n", d.s.heap_bytes());
     CHECK(d.s.heap_bytes() <= 1024);
@@ -621,7 +645,8 @@ TEST_CASE("heap held by an active session: at most 4 KiB, fed in any pieces", "[
                 d.feed(std::string_view(txn).substr(at, piece));
                 peak = std::max(peak, d.s.heap_bytes());
             }
-            INFO((in_place ? "in place" : "copied") << ", piece " << piece << ": peak heap " << peak);
+            INFO((in_place ? "in place" : "copied")
+                 << ", piece " << piece << ": peak heap " << peak);
             CHECK(replies_of(d.output).substr(replies_of(d.output).size() - 8) == "250 221 ");
             // Copied, the input block also holds up to one piece (rounded up to a power of 2).
             CHECK(peak <= 4096 + (in_place ? 0 : 2 * piece));
@@ -645,10 +670,12 @@ std::string grind(const smtpp::server_config& c, const std::string& input, std::
     };
     whole = run({input});
     std::vector<std::string_view> bytes;
-    for (std::size_t i = 0; i < input.size(); ++i) bytes.push_back(std::string_view(input).substr(i, 1));
+    for (std::size_t i = 0; i < input.size(); ++i)
+        bytes.push_back(std::string_view(input).substr(i, 1));
     if (run(bytes) != whole) return "byte by byte";
     for (std::size_t cut = 1; cut < input.size(); cut += 997) {
-        if (run({std::string_view(input).substr(0, cut), std::string_view(input).substr(cut)}) != whole) {
+        if (run({std::string_view(input).substr(0, cut), std::string_view(input).substr(cut)}) !=
+            whole) {
             return "cut " + std::to_string(cut);
         }
     }
@@ -661,20 +688,23 @@ TEST_CASE("S-5321-4.5.3.1.7-a: a 65536-octet body with the defaults -> 250", "[s
     while (body.size() < 65536) body += std::string(62, 'a') + "\r\n";
     std::string whole;
     CHECK(grind(test_config(), envelope + "DATA\r\n" + body + ".\r\n", whole) == "");
-    CHECK(whole.substr(0, whole.find('|')) == greeting + "250 mx.example\r\n250 2.1.0 Sender OK\r\n"
-                                               "250 2.1.5 Recipient OK\r\n354 End data with <CR><LF>.<CR><LF>\r\n"
-                                               "250 2.0.0 Message accepted\r\n");
+    CHECK(whole.substr(0, whole.find('|')) ==
+          greeting + "250 mx.example\r\n250 2.1.0 Sender OK\r\n"
+                     "250 2.1.5 Recipient OK\r\n354 End data with <CR><LF>.<CR><LF>\r\n"
+                     "250 2.0.0 Message accepted\r\n");
 }
 
-TEST_CASE("S-1870-4-a, S-5321-4.5.3.1.6-a: over-size body read to the end, then 552", "[server][limits]") {
+TEST_CASE("S-1870-4-a, S-5321-4.5.3.1.6-a: over-size body read to the end, then 552",
+          "[server][limits]") {
     smtpp::server_config c = test_config();
     c.limit.message_size = 65536;
     std::string body = std::string(998, 'x') + "\r\n." + std::string(998, 'y') + "\r\n";
     while (body.size() < 70000) body += std::string(62, 'a') + "\r\n";
     std::string whole;
     CHECK(grind(c, envelope + "DATA\r\n" + body + ".\r\nNOOP\r\n", whole) == "");
-    CHECK(whole.find("354 End data with <CR><LF>.<CR><LF>\r\n552 5.3.4 Message size exceeds fixed maximum "
-                     "message size\r\n250 2.0.0 OK\r\n") != std::string::npos);
+    CHECK(whole.find(
+              "354 End data with <CR><LF>.<CR><LF>\r\n552 5.3.4 Message size exceeds fixed maximum "
+              "message size\r\n250 2.0.0 OK\r\n") != std::string::npos);
     CHECK(whole.find("transaction_reset") != std::string::npos);
     CHECK(whole.find("message_end") == std::string::npos);
     CHECK(whole.substr(whole.rfind('|') + 1) == "65536"); // nothing past the limit was delivered
@@ -683,7 +713,8 @@ TEST_CASE("S-1870-4-a, S-5321-4.5.3.1.6-a: over-size body read to the end, then 
 TEST_CASE("S-5321-4.5.3.1.6-a: 1000-octet data lines are accepted", "[server][limits]") {
     driver d(test_config());
     d.pump();
-    d.feed(envelope + "DATA\r\n" + std::string(998, 'x') + "\r\n." + std::string(998, 'y') + "\r\n.\r\n");
+    d.feed(envelope + "DATA\r\n" + std::string(998, 'x') + "\r\n." + std::string(998, 'y') +
+           "\r\n.\r\n");
     CHECK(replies_of(d.output) == "220 250 250 250 354 250 ");
     CHECK(d.body.size() == 2000);
 }
@@ -702,7 +733,9 @@ TEST_CASE("S-4954-4-k: 12288-octet auth lines accepted, longer -> 500 5.5.6", "[
     CHECK(whole.find("235 2.7.0") != std::string::npos);
     const std::string too_long(12300, 'A');
     CHECK(grind(c, "EHLO c\r\nAUTH PLAIN\r\n" + too_long + "\r\nNOOP\r\n", whole) == "");
-    CHECK(whole.find("334 \r\n500 5.5.6 Authentication Exchange line is too long\r\n250 2.0.0 OK\r\n") != std::string::npos);
+    CHECK(whole.find(
+              "334 \r\n500 5.5.6 Authentication Exchange line is too long\r\n250 2.0.0 OK\r\n") !=
+          std::string::npos);
 }
 
 TEST_CASE("S-3030-3-d, S-5321-4.5.2-d: random bodies arrive byte-exact", "[server][data]") {
@@ -713,7 +746,8 @@ TEST_CASE("S-3030-3-d, S-5321-4.5.2-d: random bodies arrive byte-exact", "[serve
     for (char& ch : binary) ch = static_cast<char>(rng() & 0xff);
     driver d(c);
     d.pump();
-    d.feed("EHLO c\r\nMAIL FROM:<a@b.example> BODY=BINARYMIME\r\nRCPT TO:<x@y.example>\r\nBDAT 5000 LAST\r\n" +
+    d.feed("EHLO c\r\nMAIL FROM:<a@b.example> BODY=BINARYMIME\r\nRCPT TO:<x@y.example>\r\nBDAT "
+           "5000 LAST\r\n" +
            binary);
     CHECK(d.body == binary);
     // 7-bit text with controls through DATA, dot-stuffed by the test.
@@ -741,7 +775,8 @@ TEST_CASE("S-3030-3-d, S-5321-4.5.2-d: random bodies arrive byte-exact", "[serve
     CHECK(replies_of(t.output) == "220 250 250 250 354 250 ");
 }
 
-TEST_CASE("S-3207-4.2-a: bytes received between STARTTLS and the handshake are dropped", "[server][tls]") {
+TEST_CASE("S-3207-4.2-a: bytes received between STARTTLS and the handshake are dropped",
+          "[server][tls]") {
     smtpp::server_config c = test_config();
     c.offer.starttls = true;
     driver d(c);
@@ -858,8 +893,10 @@ TEST_CASE("input_buffer: CRLF only, bare LF inside, over-long lines, any split",
         for (;;) {
             const smtpp::detail::frame fr = in.next_line(512, false);
             if (fr.status == smtpp::detail::frame_status::need_more) break;
-            if (fr.status == smtpp::detail::frame_status::too_long) out += "[long]";
-            else out += "[" + smtpp_test::escape(fr.text) + (fr.bare_lf ? " bare" : "") + "]";
+            if (fr.status == smtpp::detail::frame_status::too_long)
+                out += "[long]";
+            else
+                out += "[" + smtpp_test::escape(fr.text) + (fr.bare_lf ? " bare" : "") + "]";
         }
     };
     const auto in_place = [&](const std::vector<std::string_view>& pieces) {
@@ -912,13 +949,40 @@ TEST_CASE("input_buffer: copy_in() stops at its limit and takes nothing while in
 }
 
 TEST_CASE("random command soup: valid replies, bounded memory, no crash", "[server][robust]") {
-    static const char* const words[] = {
-        "EHLO c\r\n", "HELO c\r\n", "LHLO c\r\n", "MAIL FROM:<a@b.example>\r\n", "MAIL FROM:<>\r\n",
-        "RCPT TO:<x@y.example>\r\n", "RCPT TO:<\xC3\xB8@y.example>\r\n", "DATA\r\n", "body\r\n",
-        ".\r\n", "..x\r\n", "\n.\n", "BDAT 3\r\n", "BDAT 2 LAST\r\n", "abc", "RSET\r\n", "NOOP x\r\n",
-        "VRFY a\r\n", "EXPN a\r\n", "HELP\r\n", "STARTTLS\r\n", "AUTH PLAIN\r\n", "AUTH LOGIN\r\n",
-        "AHVzZXIAcGFzcw==\r\n", "*\r\n", "AUTH FOO\r\n", "FROB\r\n", "\x00\xff\r\n", "\r\n", "\r",
-        "\n", "QUIT\r\n", "MAIL FROM:<a@b.example> SIZE=99999999999\r\n", "BDAT 0 LAST\r\n"};
+    static const char* const words[] = {"EHLO c\r\n",
+                                        "HELO c\r\n",
+                                        "LHLO c\r\n",
+                                        "MAIL FROM:<a@b.example>\r\n",
+                                        "MAIL FROM:<>\r\n",
+                                        "RCPT TO:<x@y.example>\r\n",
+                                        "RCPT TO:<\xC3\xB8@y.example>\r\n",
+                                        "DATA\r\n",
+                                        "body\r\n",
+                                        ".\r\n",
+                                        "..x\r\n",
+                                        "\n.\n",
+                                        "BDAT 3\r\n",
+                                        "BDAT 2 LAST\r\n",
+                                        "abc",
+                                        "RSET\r\n",
+                                        "NOOP x\r\n",
+                                        "VRFY a\r\n",
+                                        "EXPN a\r\n",
+                                        "HELP\r\n",
+                                        "STARTTLS\r\n",
+                                        "AUTH PLAIN\r\n",
+                                        "AUTH LOGIN\r\n",
+                                        "AHVzZXIAcGFzcw==\r\n",
+                                        "*\r\n",
+                                        "AUTH FOO\r\n",
+                                        "FROB\r\n",
+                                        "\x00\xff\r\n",
+                                        "\r\n",
+                                        "\r",
+                                        "\n",
+                                        "QUIT\r\n",
+                                        "MAIL FROM:<a@b.example> SIZE=99999999999\r\n",
+                                        "BDAT 0 LAST\r\n"};
     std::mt19937 rng(2920);
     for (int round = 0; round < 300; ++round) {
         smtpp::server_config c = test_config();
@@ -947,7 +1011,8 @@ TEST_CASE("random command soup: valid replies, bounded memory, no crash", "[serv
                 fed += n;
             } else if (ev.kind == kind::tls_handshake) {
                 REQUIRE(s.tls_established() == errc::ok);
-            } else if (smtpp::is_decision(ev.kind) || (ev.kind == kind::awaiting_decision && pending)) {
+            } else if (smtpp::is_decision(ev.kind) ||
+                       (ev.kind == kind::awaiting_decision && pending)) {
                 pending = true;
                 const unsigned pick = rng() % 4;
                 if (pick == 0) continue; // decide later
@@ -963,7 +1028,8 @@ TEST_CASE("random command soup: valid replies, bounded memory, no crash", "[serv
         }
         out += std::string(s.pending_output());
         std::size_t start = 0;
-        for (std::size_t eol; (eol = out.find("\r\n", start)) != std::string::npos; start = eol + 2) {
+        for (std::size_t eol; (eol = out.find("\r\n", start)) != std::string::npos;
+             start = eol + 2) {
             const std::string line = out.substr(start, eol - start);
             REQUIRE(line.size() >= 3);
             CHECK(smtpp::is_valid_reply_code(std::atoi(line.substr(0, 3).c_str())));

@@ -312,7 +312,8 @@ struct injected_wire {
             if (ev.kind == client_event_kind::need_data || ev.kind == client_event_kind::closed)
                 break;
             if (ev.kind == client_event_kind::error) client_errors.push_back(ev.error);
-            if (ev.kind == client_event_kind::tls_handshake) REQUIRE(c.tls_established() == errc::ok);
+            if (ev.kind == client_event_kind::tls_handshake)
+                REQUIRE(c.tls_established() == errc::ok);
             if (ev.kind == client_event_kind::ready && !sent) {
                 static const recipient to[] = {recipient("y@b.test")};
                 sent = true;

@@ -7,8 +7,8 @@
 #ifndef SMTPP_BASE64_HPP
 #define SMTPP_BASE64_HPP
 
-#include <smtpp/macros.hpp>
 #include <smtpp/error.hpp>
+#include <smtpp/macros.hpp>
 
 #include <cstddef>
 #include <cstdint>

@@ -51,8 +51,8 @@ struct client_config {
     bool use_chunking = false;  // RFC 3030: BDAT for text bodies too (binary bodies always need it)
     bool use_8bitmime = true;   // RFC 6152
     bool use_smtputf8 = true;   // RFC 6531
-    bool use_dsn = true;        // RFC 3461: NOTIFY/ORCPT/RET/ENVID dropped when false or not offered
-    bool use_size = true;       // RFC 1870: declare SIZE= and check the server's limit
+    bool use_dsn = true;  // RFC 3461: NOTIFY/ORCPT/RET/ENVID dropped when false or not offered
+    bool use_size = true; // RFC 1870: declare SIZE= and check the server's limit
 
     tls_mode tls = tls_mode::opportunistic;
 

@@ -54,9 +54,10 @@ struct client_event {
 
 // A static name for the kind ("need_data", "greeting", ...); never null.
 [[nodiscard]] constexpr const char* to_string(client_event_kind kind) noexcept {
-    constexpr const char* names[] = {"need_data", "greeting", "tls_handshake", "auth_challenge",
-                                     "authenticated", "ready", "recipient_result", "send_body",
-                                     "message_result", "error", "closed"};
+    constexpr const char* names[] = {
+        "need_data", "greeting",         "tls_handshake", "auth_challenge", "authenticated",
+        "ready",     "recipient_result", "send_body",     "message_result", "error",
+        "closed"};
     const auto i = static_cast<std::size_t>(kind);
     return i < sizeof names / sizeof names[0] ? names[i] : "unknown";
 }

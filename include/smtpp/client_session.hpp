@@ -62,9 +62,9 @@ namespace detail {
 // The transaction in progress, from send_mail() to its last result; `= {}` starts the next.
 struct client_transaction {
     body_type body = body_type::unspecified;
-    bool chunked = false;          // the body goes by BDAT
+    bool chunked = false; // the body goes by BDAT
     std::size_t recipient_count = 0;
-    std::size_t replied = 0;       // RCPT replies in
+    std::size_t replied = 0; // RCPT replies in
     outcome worst_recipient = outcome::permanent;
     bool mail_ok = false;
     bool needs_rset = false;
@@ -187,7 +187,15 @@ public:
     [[nodiscard]] errc auth_cancel();
 
 private:
-    enum class phase : std::uint8_t { setup, tls_handshake, auth_challenge, idle, envelope, body, finishing };
+    enum class phase : std::uint8_t {
+        setup,
+        tls_handshake,
+        auth_challenge,
+        idle,
+        envelope,
+        body,
+        finishing
+    };
     using command = detail::client_command;
     using kind = client_event_kind;
 
@@ -238,8 +246,11 @@ private:
     [[nodiscard]] bool body_writable() const noexcept;
 
     // ---- staging and pipelining (RFC 2920) ----
-    [[nodiscard]] bool pipelining() const noexcept { return config_.use_pipelining && caps_.pipelining; }
-    void stage_line(command c, std::size_t recipient, std::string_view first, std::string_view second = {});
+    [[nodiscard]] bool pipelining() const noexcept {
+        return config_.use_pipelining && caps_.pipelining;
+    }
+    void stage_line(command c, std::size_t recipient, std::string_view first,
+                    std::string_view second = {});
     void expect(command c, std::size_t recipient);
     void release_staged();
 
@@ -433,7 +444,8 @@ inline void client_session::configure_reader(bool auth) {
     reply_reader_options options = make_reply_reader_options(config_.limit);
     options.line_limit = config_.reply_line_limit;
     options.lenient_mixed_codes = config_.lenient_mixed_reply_codes;
-    if (auth && config_.limit.auth_line > options.line_limit) options.line_limit = config_.limit.auth_line;
+    if (auth && config_.limit.auth_line > options.line_limit)
+        options.line_limit = config_.limit.auth_line;
     if (reader_.set_options(options)) reading_auth_ = auth;
 }
 
@@ -464,24 +476,36 @@ inline void client_session::on_reply() {
 
 inline void client_session::dispatch(detail::command_in_flight waiting) {
     switch (waiting.command) {
-    case command::greeting: return on_greeting();
-    case command::ehlo: return on_ehlo();
-    case command::helo: return on_helo();
-    case command::starttls: return on_starttls();
+    case command::greeting:
+        return on_greeting();
+    case command::ehlo:
+        return on_ehlo();
+    case command::helo:
+        return on_helo();
+    case command::starttls:
+        return on_starttls();
     case command::auth:
-    case command::auth_step: return on_auth();
-    case command::mail: return on_mail();
-    case command::rcpt: return on_rcpt(waiting.recipient);
-    case command::data: return on_data();
-    case command::bdat: return on_bdat();
-    case command::end_of_data: return on_end_of_data(waiting.recipient);
+    case command::auth_step:
+        return on_auth();
+    case command::mail:
+        return on_mail();
+    case command::rcpt:
+        return on_rcpt(waiting.recipient);
+    case command::data:
+        return on_data();
+    case command::bdat:
+        return on_bdat();
+    case command::end_of_data:
+        return on_end_of_data(waiting.recipient);
     case command::rset:
         if (!quitting_) become_ready();
         return;
     case command::quit:
         // A refused QUIT is reported, not taken as a clean end (421 may answer anything,
         // RFC 5321 3.8).
-        return close_with(reply_code() / 100 == 2 || reply_code() == 421 ? errc::ok : errc::unexpected_reply, true);
+        return close_with(reply_code() / 100 == 2 || reply_code() == 421 ? errc::ok
+                                                                         : errc::unexpected_reply,
+                          true);
     }
 }
 
@@ -565,7 +589,8 @@ inline void client_session::next_setup_step() {
 }
 
 inline bool client_session::wants_starttls() const noexcept {
-    const bool tls_wanted = config_.tls == tls_mode::opportunistic || config_.tls == tls_mode::required;
+    const bool tls_wanted =
+        config_.tls == tls_mode::opportunistic || config_.tls == tls_mode::required;
     return tls_wanted && !tls_ && !starttls_refused_;
 }
 
@@ -586,7 +611,8 @@ inline void client_session::on_starttls() {
 // ---- AUTH (RFC 4954) ----
 
 inline void client_session::start_auth() {
-    if (!sasl_.choose(config_.auth_mechanisms, caps_)) return fail_setup_without_reply(errc::extension_not_offered);
+    if (!sasl_.choose(config_.auth_mechanisms, caps_))
+        return fail_setup_without_reply(errc::extension_not_offered);
     const std::string_view name = sasl_.mechanism();
     if (config_.auth_requires_tls && !tls_ && detail::carries_credentials(name)) {
         return fail_setup_without_reply(errc::tls_required); // RFC 4954 4, RFC 7628 3.2
@@ -600,7 +626,11 @@ inline void client_session::start_auth() {
         if (line <= config_.limit.command_line) {
             sasl_.initial_response_sent();
             commands_.stage(command::auth, 0, [&](std::string& out) {
-                out.append("AUTH ").append(name.data(), name.size()).append(" ").append(scratch_).append("\r\n");
+                out.append("AUTH ")
+                    .append(name.data(), name.size())
+                    .append(" ")
+                    .append(scratch_)
+                    .append("\r\n");
             });
             return release_staged();
         }
@@ -617,7 +647,8 @@ inline void client_session::on_auth() {
     }
     if (code / 100 != 3) return fail_setup(errc::auth_failed);
     // A server that never ends the exchange must not keep the client answering forever.
-    if (!sasl_.another_challenge(config_.max_auth_challenges)) return stage_line(command::auth_step, 0, "*");
+    if (!sasl_.another_challenge(config_.max_auth_challenges))
+        return stage_line(command::auth_step, 0, "*");
     const std::string_view text = reply_.text();
     challenge_.resize(base64_decoded_size_max(text.size()) + 1);
     if (base64_decode(text, challenge_.data(), challenge_.size(), challenge_view_) != errc::ok) {
@@ -668,7 +699,8 @@ inline errc client_session::tls_established() {
 }
 
 inline errc client_session::quit() {
-    if (closed_ || quitting_ || phase_ == phase::body || phase_ == phase::tls_handshake) return errc::invalid_state;
+    if (closed_ || quitting_ || phase_ == phase::body || phase_ == phase::tls_handshake)
+        return errc::invalid_state;
     start_quit();
     return errc::ok;
 }
@@ -696,10 +728,12 @@ inline errc client_session::send_mail(const envelope& message) {
     params_ = params;
     begin_transaction(message);
     assert_sequence(verb::mail);
-    commands_.stage(command::mail, 0, [&](std::string& out) { write_mail_command(out, message, params_); });
+    commands_.stage(command::mail, 0,
+                    [&](std::string& out) { write_mail_command(out, message, params_); });
     for (std::size_t i = 0; i < message.recipient_count; ++i) {
         const recipient& to = message.recipients[i];
-        commands_.stage(command::rcpt, i, [&](std::string& out) { write_rcpt_command(out, to, params_); });
+        commands_.stage(command::rcpt, i,
+                        [&](std::string& out) { write_rcpt_command(out, to, params_); });
     }
     if (!txn_.chunked) {
         assert_sequence(verb::data);
@@ -713,10 +747,12 @@ inline void client_session::begin_transaction(const envelope& message) {
     phase_ = phase::envelope;
     txn_ = {};
     txn_.body = message.body;
-    txn_.chunked = message.body == body_type::binary_mime || (config_.use_chunking && caps_.chunking);
+    txn_.chunked =
+        message.body == body_type::binary_mime || (config_.use_chunking && caps_.chunking);
     txn_.recipient_count = message.recipient_count;
     accepted_.clear();
-    encoder_ = data_encoder(data_encoder_options{config_.normalize_line_endings, config_.limit.text_line});
+    encoder_ =
+        data_encoder(data_encoder_options{config_.normalize_line_endings, config_.limit.text_line});
     body_octets_written_ = 0;
 }
 
@@ -811,7 +847,8 @@ inline void client_session::report_failure(errc error, bool with_reply) {
     txn_.needs_rset = true;
     if (txn_.result_reported) return;
     txn_.result_reported = true;
-    client_event event = with_reply ? reply_event(kind::message_result) : simple_event(kind::message_result);
+    client_event event =
+        with_reply ? reply_event(kind::message_result) : simple_event(kind::message_result);
     event.error = error;
     if (!with_reply) event.result = txn_.worst_recipient;
     events_.push(event);
@@ -983,7 +1020,8 @@ inline void client_session::close_with(errc cause, bool with_reply) {
 // Everything still outstanding fails as temporary, with `cause` as its error: the reply that
 // ended the session (421, an unexpected one), a malformed reply, a timeout, EOF.
 inline void client_session::fail_outstanding(errc cause, bool with_reply) {
-    const bool in_transaction = phase_ == phase::envelope || phase_ == phase::body || phase_ == phase::finishing;
+    const bool in_transaction =
+        phase_ == phase::envelope || phase_ == phase::body || phase_ == phase::finishing;
     commands_.drain([&](detail::command_in_flight waiting) {
         // A refused MAIL already failed the message; its RCPTs have nothing left to report.
         if (waiting.command == command::rcpt && (txn_.mail_ok || !txn_.result_reported)) {
@@ -1000,7 +1038,8 @@ inline void client_session::fail_outstanding(errc cause, bool with_reply) {
     txn_.result_reported = true;
 }
 
-inline void client_session::push_temporary(kind k, std::size_t recipient, errc cause, bool with_reply) {
+inline void client_session::push_temporary(kind k, std::size_t recipient, errc cause,
+                                           bool with_reply) {
     client_event event = with_reply ? reply_event(k) : simple_event(k);
     event.recipient = recipient;
     event.for_recipient = k == kind::message_result && txn_.lmtp_final;

@@ -899,7 +899,6 @@ inline void parse_command(std::string_view line, const command_options& options,
         detail::fail(r, errc::unknown_command, replies::command_unrecognized);
         break;
     }
-
 }
 
 // As above, returning the result (about 600 octets; the overload above fills one in place).

@@ -14,9 +14,9 @@
 #ifndef SMTPP_DATA_HPP
 #define SMTPP_DATA_HPP
 
-#include <smtpp/macros.hpp>
 #include <smtpp/error.hpp>
 #include <smtpp/limits.hpp>
+#include <smtpp/macros.hpp>
 
 #include <cstddef>
 #include <cstdint>
@@ -481,7 +481,8 @@ public:
 
     // Encodes from the start of `in`; call again with the rest until it is empty. A call may
     // consume nothing while handing out a constant ("." stuffing, CRLF for a bare CR).
-    // Errors: errc::bare_cr, errc::bare_lf (normalize_line_endings off), errc::invalid_state (after finish()).
+    // Errors: errc::bare_cr, errc::bare_lf (normalize_line_endings off), errc::invalid_state (after
+    // finish()).
     [[nodiscard]] result next(std::string_view in) noexcept {
         if (error_ != errc::ok) return {0, {}, error_};
         if (state_ == state::finished) return {0, {}, errc::invalid_state};
@@ -502,8 +503,8 @@ public:
     }
 
     // The closing segment: CRLF if the body did not end with one, then ".\r\n" (never an
-    // extra empty line, RFC 5321 4.1.1.4). Errors: errc::bare_cr (normalize_line_endings off, the body ended
-    // in CR), errc::invalid_state (finished already), or the sticky error.
+    // extra empty line, RFC 5321 4.1.1.4). Errors: errc::bare_cr (normalize_line_endings off, the
+    // body ended in CR), errc::invalid_state (finished already), or the sticky error.
     [[nodiscard]] result finish() noexcept {
         if (error_ != errc::ok) return {0, {}, error_};
         if (state_ == state::finished) return {0, {}, errc::invalid_state};

@@ -18,7 +18,6 @@
 
 SMTPP_NAMESPACE_BEGIN
 
-
 // Iterates over space-separated words (EHLO parameters, AUTH mechanisms); runs of spaces
 // count as one separator. Views point into the iterated text.
 class word_iterator {

@@ -32,9 +32,10 @@ struct ehlo_offer {
     std::array<std::string_view, max_extra> extra{};
 
     // ok, or invalid_config when: offered.validate() fails; size_limit is below 64K (RFC 5321
-    // 4.5.3.1.7); auth_mechanisms is not a mechanism list (is_mechanism_list); an extra line is malformed (keyword *(SP param), RFC 5321
-    // 4.1.1.1), repeats a keyword modelled by `extensions`, or has a keyword that neither
-    // starts with X nor is registered with IANA (RFC 5321 2.2.2).
+    // 4.5.3.1.7); auth_mechanisms is not a mechanism list (is_mechanism_list); an extra line is
+    // malformed (keyword *(SP param), RFC 5321 4.1.1.1), repeats a keyword modelled by
+    // `extensions`, or has a keyword that neither starts with X nor is registered with IANA (RFC
+    // 5321 2.2.2).
     [[nodiscard]] errc validate() const noexcept;
 };
 

@@ -22,7 +22,8 @@ SMTPP_NAMESPACE_BEGIN
 // One recipient of a transaction.
 struct recipient {
     constexpr recipient() noexcept = default;
-    constexpr recipient(std::string_view mailbox, unsigned notify_bits = 0, bool with_orcpt = false) noexcept
+    constexpr recipient(std::string_view mailbox, unsigned notify_bits = 0,
+                        bool with_orcpt = false) noexcept
         : address(mailbox), notify(notify_bits), orcpt(with_orcpt) {}
 
     std::string_view address; // mailbox without angle brackets, e.g. "bob@example.com"
@@ -33,7 +34,8 @@ struct recipient {
 // One mail transaction. Its views are read only during the call it is passed to.
 struct envelope {
     constexpr envelope() noexcept = default;
-    constexpr envelope(std::string_view from, const recipient* to = nullptr, std::size_t to_count = 0) noexcept
+    constexpr envelope(std::string_view from, const recipient* to = nullptr,
+                       std::size_t to_count = 0) noexcept
         : sender(from), recipients(to), recipient_count(to_count) {}
 
     std::string_view sender; // mailbox without brackets; empty for the null reverse-path <>
@@ -90,7 +92,8 @@ namespace detail {
 [[nodiscard]] inline errc check_address(std::string_view address, const limits& l) noexcept {
     if (has_control(address)) return errc::invalid_argument;
     mailbox box;
-    if (const errc e = parse_mailbox(address, box, make_address_options(l, true)); e != errc::ok) return e;
+    if (const errc e = parse_mailbox(address, box, make_address_options(l, true)); e != errc::ok)
+        return e;
     return address.size() + 2 > l.path ? errc::path_too_long : errc::ok;
 }
 
@@ -131,18 +134,21 @@ void append_notify(Out& out, unsigned notify) {
 // (bad_local_part, bad_domain, ...), path_too_long, non_ascii (SMTPUTF8 needed but not
 // usable), eight_bit_not_allowed (no 8BITMIME), binary_not_allowed (no BINARYMIME with
 // CHUNKING), message_too_large (over the server's SIZE).
-[[nodiscard]] inline errc check_envelope(const envelope& e, const mail_parameters& p, const limits& l) noexcept {
+[[nodiscard]] inline errc check_envelope(const envelope& e, const mail_parameters& p,
+                                         const limits& l) noexcept {
     if (e.recipient_count == 0 || e.recipients == nullptr) return errc::invalid_argument;
     if (!e.sender.empty()) {
         if (const errc err = detail::check_address(e.sender, l); err != errc::ok) return err;
     }
     for (std::size_t i = 0; i < e.recipient_count; ++i) {
-        if (const errc err = detail::check_address(e.recipients[i].address, l); err != errc::ok) return err;
+        if (const errc err = detail::check_address(e.recipients[i].address, l); err != errc::ok)
+            return err;
     }
     if (needs_smtputf8(e) && !p.usable.smtputf8) return errc::non_ascii;
     if (e.envid.size() > 100 || detail::has_control(e.envid) || detail::has_non_ascii(e.envid))
         return errc::invalid_argument; // RFC 3461 4.4, 5.4
-    if (e.body == body_type::eight_bit_mime && !p.usable.eight_bit_mime) return errc::eight_bit_not_allowed;
+    if (e.body == body_type::eight_bit_mime && !p.usable.eight_bit_mime)
+        return errc::eight_bit_not_allowed;
     if (e.body == body_type::binary_mime && !(p.usable.binarymime && p.usable.chunking))
         return errc::binary_not_allowed;
     if (p.usable.size && p.size_limit != 0 && e.size > p.size_limit) return errc::message_too_large;

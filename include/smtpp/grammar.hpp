@@ -7,11 +7,11 @@
 #ifndef SMTPP_GRAMMAR_HPP
 #define SMTPP_GRAMMAR_HPP
 
-#include <smtpp/macros.hpp>
 #include <smtpp/detail/ascii.hpp>
 #include <smtpp/detail/utf8.hpp>
 #include <smtpp/error.hpp>
 #include <smtpp/limits.hpp>
+#include <smtpp/macros.hpp>
 
 #include <cstddef>
 #include <cstdint>

@@ -50,10 +50,10 @@ struct limits {
 
 // Octets an extension adds to the MAIL/RCPT command line limit when the server offers it.
 namespace line_extra {
-inline constexpr std::size_t size = 26;       // RFC 1870 3(5)
-inline constexpr std::size_t binarymime = 16; // RFC 3030 3(8)
-inline constexpr std::size_t smtputf8 = 10;   // RFC 6531 3.1(5)
-inline constexpr std::size_t auth = 500;      // RFC 4954 3(5)
+inline constexpr std::size_t size = 26;           // RFC 1870 3(5)
+inline constexpr std::size_t binarymime = 16;     // RFC 3030 3(8)
+inline constexpr std::size_t smtputf8 = 10;       // RFC 6531 3.1(5)
+inline constexpr std::size_t auth = 500;          // RFC 4954 3(5)
 inline constexpr std::size_t dsn_min_line = 1036; // RFC 3461 5.4: with DSN, lines of 1036 octets
 } // namespace line_extra
 

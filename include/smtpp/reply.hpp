@@ -14,11 +14,11 @@
 #ifndef SMTPP_REPLY_HPP
 #define SMTPP_REPLY_HPP
 
-#include <smtpp/macros.hpp>
 #include <smtpp/detail/ascii.hpp>
-#include <smtpp/error.hpp>
 #include <smtpp/detail/utf8.hpp>
+#include <smtpp/error.hpp>
 #include <smtpp/limits.hpp>
+#include <smtpp/macros.hpp>
 #include <smtpp/status.hpp>
 
 #include <cstddef>
@@ -208,8 +208,8 @@ void put_trusted_reply(Out& out, const reply_spec& spec, bool enhanced_status_co
 //   invalid_utf8        8-bit text allowed but not well-formed UTF-8
 //   invalid_argument    options.line_limit leaves no room for text
 template <class Out>
-[[nodiscard]] errc write_reply(Out& out, std::uint16_t code, enhanced_status status, std::string_view text,
-                               const reply_options& options = {}) {
+[[nodiscard]] errc write_reply(Out& out, std::uint16_t code, enhanced_status status,
+                               std::string_view text, const reply_options& options = {}) {
     return detail::write_reply_impl(out, code, status, {}, &text, 1, options);
 }
 
@@ -255,14 +255,18 @@ namespace replies {
 // The greeting: written with write_domain_reply, which puts the hostname first.
 inline constexpr reply_spec service_ready{220, {}, "ESMTP Service ready"};
 inline constexpr reply_spec closing{221, {2, 0, 0}, "Bye"};
-inline constexpr reply_spec shutting_down{421, {4, 3, 2}, "Service shutting down, closing connection"};
+inline constexpr reply_spec shutting_down{
+    421, {4, 3, 2}, "Service shutting down, closing connection"};
 inline constexpr reply_spec too_many_errors{421, {4, 7, 0}, "Too many errors, closing connection"};
 inline constexpr reply_spec too_many_auth_failures{
     421, {4, 7, 0}, "Too many authentication failures, closing connection"};
 inline constexpr reply_spec timeout{421, {4, 4, 2}, "Timeout exceeded, closing connection"};
-inline constexpr reply_spec does_not_accept_mail{521, {5, 3, 2}, "This host does not accept mail"}; // RFC 7504
-inline constexpr reply_spec service_refused{503, {5, 5, 1}, "Service refused, only QUIT is allowed"};
-inline constexpr reply_spec tls_not_acceptable{554, {5, 7, 0}, "TLS not acceptable, only QUIT is allowed"};
+inline constexpr reply_spec does_not_accept_mail{
+    521, {5, 3, 2}, "This host does not accept mail"}; // RFC 7504
+inline constexpr reply_spec service_refused{
+    503, {5, 5, 1}, "Service refused, only QUIT is allowed"};
+inline constexpr reply_spec tls_not_acceptable{
+    554, {5, 7, 0}, "TLS not acceptable, only QUIT is allowed"};
 
 // ---- completion (the default answers of the decisions) ----
 inline constexpr reply_spec ok{250, {2, 0, 0}, "OK"};
@@ -284,12 +288,16 @@ inline constexpr reply_spec start_mail_input{354, {}, "End data with <CR><LF>.<C
 inline constexpr reply_spec auth_continue{334, {}, ""}; // "334 \r\n": empty challenge, RFC 4954 4
 
 // ---- transient failures ----
-inline constexpr reply_spec local_error{451, {4, 3, 0}, "Requested action aborted: local error in processing"};
+inline constexpr reply_spec local_error{
+    451, {4, 3, 0}, "Requested action aborted: local error in processing"};
 inline constexpr reply_spec insufficient_storage{452, {4, 3, 1}, "Insufficient system storage"};
 inline constexpr reply_spec too_many_recipients{452, {4, 5, 3}, "Too many recipients"};
-inline constexpr reply_spec tls_not_available{454, {4, 7, 0}, "TLS not available due to temporary reason"};
-inline constexpr reply_spec auth_temporary_failure{454, {4, 7, 0}, "Temporary authentication failure"};
-inline constexpr reply_spec password_transition_needed{432, {4, 7, 12}, "A password transition is needed"};
+inline constexpr reply_spec tls_not_available{
+    454, {4, 7, 0}, "TLS not available due to temporary reason"};
+inline constexpr reply_spec auth_temporary_failure{
+    454, {4, 7, 0}, "Temporary authentication failure"};
+inline constexpr reply_spec password_transition_needed{
+    432, {4, 7, 12}, "A password transition is needed"};
 
 // ---- syntax (RFC 5321 4.2.2; the parser's own texts are in command.hpp) ----
 inline constexpr reply_spec command_unrecognized{500, {5, 5, 2}, "Command unrecognized"};
@@ -307,28 +315,36 @@ inline constexpr reply_spec tls_already_active{503, {5, 5, 1}, "TLS already acti
 inline constexpr reply_spec binarymime_needs_bdat{503, {5, 5, 1}, "BODY=BINARYMIME requires BDAT"};
 inline constexpr reply_spec earlier_chunk_failed{503, {5, 5, 1}, "Earlier BDAT failed, send RSET"};
 inline constexpr reply_spec syntax_error{501, {5, 5, 2}, "Syntax error"};
-inline constexpr reply_spec bad_arguments{501, {5, 5, 4}, "Syntax error in parameters or arguments"};
+inline constexpr reply_spec bad_arguments{
+    501, {5, 5, 4}, "Syntax error in parameters or arguments"};
 inline constexpr reply_spec bad_sender_syntax{501, {5, 1, 7}, "Bad sender address syntax"};
 inline constexpr reply_spec bad_recipient_syntax{501, {5, 1, 3}, "Bad recipient address syntax"};
 inline constexpr reply_spec not_implemented{502, {5, 5, 1}, "Command not implemented"};
 inline constexpr reply_spec bad_sequence{503, {5, 5, 1}, "Bad sequence of commands"};
-inline constexpr reply_spec parameter_not_implemented{504, {5, 5, 4}, "Command parameter not implemented"};
-inline constexpr reply_spec parameter_unsupported{555, {5, 5, 4}, "Parameter not recognized or not implemented"};
+inline constexpr reply_spec parameter_not_implemented{
+    504, {5, 5, 4}, "Command parameter not implemented"};
+inline constexpr reply_spec parameter_unsupported{
+    555, {5, 5, 4}, "Parameter not recognized or not implemented"};
 
 // ---- BDAT (RFC 3030 2) ----
 // A size that cannot be read loses the framing: the session closes after this reply.
-inline constexpr reply_spec bdat_unframed{521, {5, 5, 4}, "Syntax: BDAT size [LAST], closing connection"};
+inline constexpr reply_spec bdat_unframed{
+    521, {5, 5, 4}, "Syntax: BDAT size [LAST], closing connection"};
 inline constexpr reply_spec message_too_big_closing{
     552, {5, 3, 4}, "Message size exceeds fixed maximum message size, closing connection"};
 
 // ---- AUTH (RFC 4954 4, 6) ----
-inline constexpr reply_spec auth_line_too_long{500, {5, 5, 6}, "Authentication Exchange line is too long"};
-inline constexpr reply_spec auth_bad_response{501, {5, 5, 2}, "Cannot Base64-decode client response"};
+inline constexpr reply_spec auth_line_too_long{
+    500, {5, 5, 6}, "Authentication Exchange line is too long"};
+inline constexpr reply_spec auth_bad_response{
+    501, {5, 5, 2}, "Cannot Base64-decode client response"};
 inline constexpr reply_spec auth_bad_plain{501, {5, 5, 2}, "Malformed PLAIN response"};
 inline constexpr reply_spec auth_cancelled{501, {5, 7, 0}, "Authentication cancelled"};
-inline constexpr reply_spec auth_initial_response_not_allowed{501, {5, 7, 0}, "Initial response not allowed"};
+inline constexpr reply_spec auth_initial_response_not_allowed{
+    501, {5, 7, 0}, "Initial response not allowed"};
 inline constexpr reply_spec already_authenticated{503, {5, 5, 1}, "Already authenticated"};
-inline constexpr reply_spec auth_mechanism_unrecognized{504, {5, 5, 4}, "Unrecognized authentication mechanism"};
+inline constexpr reply_spec auth_mechanism_unrecognized{
+    504, {5, 5, 4}, "Unrecognized authentication mechanism"};
 
 // ---- policy ----
 inline constexpr reply_spec must_starttls{530, {5, 7, 0}, "Must issue a STARTTLS command first"};
@@ -337,7 +353,8 @@ inline constexpr reply_spec auth_too_weak{534, {5, 7, 9}, "Authentication mechan
 inline constexpr reply_spec auth_invalid{535, {5, 7, 8}, "Authentication credentials invalid"};
 inline constexpr reply_spec encryption_required{
     538, {5, 7, 11}, "Encryption required for requested authentication mechanism"};
-inline constexpr reply_spec security_required{554, {5, 7, 0}, "Command refused due to lack of security"};
+inline constexpr reply_spec security_required{
+    554, {5, 7, 0}, "Command refused due to lack of security"};
 inline constexpr reply_spec relay_denied{550, {5, 7, 1}, "Relay access denied"};
 
 // ---- mailboxes and messages ----
@@ -345,17 +362,22 @@ inline constexpr reply_spec mailbox_unavailable{550, {5, 1, 1}, "Mailbox unavail
 inline constexpr reply_spec mailbox_name_not_allowed{553, {5, 1, 3}, "Mailbox name not allowed"};
 inline constexpr reply_spec no_valid_recipients{554, {5, 5, 1}, "No valid recipients"};
 inline constexpr reply_spec transaction_failed{554, {5, 0, 0}, "Transaction failed"};
-inline constexpr reply_spec message_too_big{552, {5, 3, 4}, "Message size exceeds fixed maximum message size"};
-inline constexpr reply_spec bad_line_endings{550, {5, 6, 0}, "Message contains bare CR, bare LF or NUL"};
-inline constexpr reply_spec non_ascii_sender{550, {5, 6, 7}, "Non-ASCII addresses not permitted for that sender"};
+inline constexpr reply_spec message_too_big{
+    552, {5, 3, 4}, "Message size exceeds fixed maximum message size"};
+inline constexpr reply_spec bad_line_endings{
+    550, {5, 6, 0}, "Message contains bare CR, bare LF or NUL"};
+inline constexpr reply_spec non_ascii_sender{
+    550, {5, 6, 7}, "Non-ASCII addresses not permitted for that sender"};
 inline constexpr reply_spec non_ascii_recipient{
     553, {5, 6, 7}, "Non-ASCII addresses not permitted for that recipient"};
 inline constexpr reply_spec utf8_reply_required{
     550, {5, 6, 8}, "UTF-8 string reply is required, but not permitted by the SMTP client"};
 inline constexpr reply_spec utf8_message_refused{
     554, {5, 6, 9}, "UTF-8 header message cannot be transferred to one or more recipients"};
-inline constexpr reply_spec recipient_domain_no_mail{556, {5, 1, 10}, "Recipient address has null MX"}; // RFC 7505 4.1
-inline constexpr reply_spec sender_domain_no_mail{550, {5, 7, 27}, "Sender address has null MX"}; // RFC 7505 4.2
+inline constexpr reply_spec recipient_domain_no_mail{
+    556, {5, 1, 10}, "Recipient address has null MX"}; // RFC 7505 4.1
+inline constexpr reply_spec sender_domain_no_mail{
+    550, {5, 7, 27}, "Sender address has null MX"}; // RFC 7505 4.2
 } // namespace replies
 
 SMTPP_NAMESPACE_END

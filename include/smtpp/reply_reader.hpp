@@ -36,11 +36,11 @@
 #ifndef SMTPP_REPLY_READER_HPP
 #define SMTPP_REPLY_READER_HPP
 
-#include <smtpp/macros.hpp>
 #include <smtpp/detail/buffer.hpp>
 #include <smtpp/detail/line_scanner.hpp>
 #include <smtpp/error.hpp>
 #include <smtpp/limits.hpp>
+#include <smtpp/macros.hpp>
 #include <smtpp/status.hpp>
 
 #include <cstddef>
@@ -305,8 +305,8 @@ private:
         }
         if (detail::find_byte(line, '\r') != detail::no_position) return errc::bare_cr;
         if (!is_reply_line_start(line)) return errc::bad_reply_code;
-        const auto code =
-            static_cast<std::uint16_t>((line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0'));
+        const auto code = static_cast<std::uint16_t>((line[0] - '0') * 100 + (line[1] - '0') * 10 +
+                                                     (line[2] - '0'));
         if (lines_ == 0) {
             first_line(code, line);
         } else if (code != code_) {

@@ -7,9 +7,9 @@
 #define SMTPP_SASL_HPP
 
 #include <smtpp/base64.hpp>
-#include <smtpp/macros.hpp>
 #include <smtpp/error.hpp>
 #include <smtpp/grammar.hpp>
+#include <smtpp/macros.hpp>
 
 #include <cstddef>
 #include <initializer_list>

@@ -113,9 +113,9 @@ inline errc server_config::validate() const noexcept {
                            limit.recipients >= 1 && limit.auth_line >= 512 &&
                            limit.output_buffer > 0 && limit.reply_line >= 512 &&
                            limit.input_buffer >= longest_command_line(limit);
-    const bool auth_ok = auth_mechanisms.empty() ||
-                         (auth_mechanisms.size() < detail::max_mechanism_list &&
-                          is_mechanism_list(auth_mechanisms));
+    const bool auth_ok =
+        auth_mechanisms.empty() ||
+        (auth_mechanisms.size() < detail::max_mechanism_list && is_mechanism_list(auth_mechanisms));
     const bool ok = texts_ok && size_ok && limits_ok && auth_ok && offer.validate() == errc::ok;
     return ok ? errc::ok : errc::invalid_config;
 }

@@ -16,7 +16,8 @@ enum class server_event_kind : std::uint8_t {
     // Flow control: nothing to decide.
     need_data,         // all input is used: receive() more bytes or receive_eof()
     output_full,       // unsent output reached limits.output_buffer: write, then consume_output()
-    awaiting_decision, // the last decision event is still unanswered (pending_decision() says which)
+    awaiting_decision, // the last decision event is still unanswered (pending_decision() says
+                       // which)
     tls_handshake,     // 220 to STARTTLS queued: write all pending output, run the TLS handshake,
                        // then call tls_established(); repeated until then (closed after
                        // receive_eof(): the peer left without a handshake)
@@ -79,9 +80,9 @@ struct server_event {
 
     // message_end: body octets (RFC 1870 5 counting). bdat_chunk: this chunk's octets.
     std::uint64_t size = 0;
-    bool chunked = false;   // message_end: the body came by BDAT
-    bool eight_bit = false; // message_end: an octet >= 0x80 was seen (accepted and marked,
-                            // also without BODY=8BITMIME, like Postfix)
+    bool chunked = false;          // message_end: the body came by BDAT
+    bool eight_bit = false;        // message_end: an octet >= 0x80 was seen (accepted and marked,
+                                   // also without BODY=8BITMIME, like Postfix)
     bool bare_line_ending = false; // message_end: bare CR, bare LF or NUL (lenient mode only)
     bool long_line = false;        // message_end: a line exceeded limits.text_line
     bool last_reply = false;       // message_end: this reply ends the transaction (always in
@@ -103,10 +104,10 @@ struct server_event {
 
 namespace detail {
 
-inline constexpr bool server_decision_kinds[] = {
-    false, false, false, false, false,                           // flow control
-    true,  true,  true,  true,  true, true, true, true, true, true, true, true, // decisions
-    false, false, false};                                        // information
+inline constexpr bool server_decision_kinds[] = {false, false, false, false, false, // flow control
+                                                 true,  true,  true,  true,  true,  true, true,
+                                                 true,  true,  true,  true,  true, // decisions
+                                                 false, false, false};             // information
 
 } // namespace detail
 
@@ -118,10 +119,26 @@ inline constexpr bool server_decision_kinds[] = {
 
 // A short stable name for logs and tests ("need_data", "mail", ...).
 [[nodiscard]] constexpr const char* to_string(server_event_kind kind) noexcept {
-    constexpr const char* names[] = {
-        "need_data", "output_full", "awaiting_decision", "tls_handshake", "closed",
-        "connect", "hello", "mail", "rcpt", "data", "message_end", "bdat_chunk", "vrfy", "expn",
-        "help", "starttls", "auth", "body_chunk", "transaction_reset", "protocol_error"};
+    constexpr const char* names[] = {"need_data",
+                                     "output_full",
+                                     "awaiting_decision",
+                                     "tls_handshake",
+                                     "closed",
+                                     "connect",
+                                     "hello",
+                                     "mail",
+                                     "rcpt",
+                                     "data",
+                                     "message_end",
+                                     "bdat_chunk",
+                                     "vrfy",
+                                     "expn",
+                                     "help",
+                                     "starttls",
+                                     "auth",
+                                     "body_chunk",
+                                     "transaction_reset",
+                                     "protocol_error"};
     const auto i = static_cast<std::size_t>(kind);
     return i < sizeof names / sizeof names[0] ? names[i] : "unknown";
 }

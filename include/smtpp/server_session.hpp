@@ -102,13 +102,13 @@ namespace detail {
 
 // The mail transaction in progress; `= {}` ends it.
 struct server_transaction {
-    bool open = false;        // MAIL accepted
-    bool binary = false;      // BODY=BINARYMIME (RFC 3030 3)
-    bool utf8 = false;        // SMTPUTF8 (RFC 6531 3.4)
-    bool chunks = false;      // a BDAT chunk was accepted
-    bool chunk_failed = false; // a BDAT of this transaction failed: 503 until RSET
-    std::size_t accepted = 0; // recipients accepted
-    std::size_t refused = 0;  // recipients refused by the caller
+    bool open = false;           // MAIL accepted
+    bool binary = false;         // BODY=BINARYMIME (RFC 3030 3)
+    bool utf8 = false;           // SMTPUTF8 (RFC 6531 3.4)
+    bool chunks = false;         // a BDAT chunk was accepted
+    bool chunk_failed = false;   // a BDAT of this transaction failed: 503 until RSET
+    std::size_t accepted = 0;    // recipients accepted
+    std::size_t refused = 0;     // recipients refused by the caller
     std::uint64_t body_size = 0; // BDAT octets accepted so far
 };
 
@@ -124,7 +124,7 @@ struct final_replies {
 struct chunk_refusal {
     reply_spec reply;
     errc error = errc::ok;
-    bool replies = true;          // LMTP BDAT LAST with no recipient: no reply (RFC 2033 4.3)
+    bool replies = true; // LMTP BDAT LAST with no recipient: no reply (RFC 2033 4.3)
     bool ends_transaction = false;
 };
 
@@ -200,8 +200,8 @@ public:
     // As above with `count` lines (a multi-line reply, e.g. EXPN). Positive multi-line replies
     // are refused (invalid_argument) for connect, hello, data, starttls and auth; count 0 or
     // above limits.reply_lines is invalid_argument too.
-    [[nodiscard]] errc reply(std::uint16_t code, enhanced_status status, const std::string_view* lines,
-                             std::size_t count);
+    [[nodiscard]] errc reply(std::uint16_t code, enhanced_status status,
+                             const std::string_view* lines, std::size_t count);
     // auth only: sends `334 <base64 of raw>` and waits for the client's next response, which
     // comes back as another auth event. Errors: invalid_state.
     [[nodiscard]] errc challenge(std::string_view raw);
@@ -261,7 +261,8 @@ private:
     using kind = server_event_kind;
 
     // ---- events ----
-    [[nodiscard]] static server_event make(kind k, errc e = errc::ok, std::uint16_t code = 0) noexcept;
+    [[nodiscard]] static server_event make(kind k, errc e = errc::ok,
+                                           std::uint16_t code = 0) noexcept;
     static server_event none() noexcept { return make(kind::need_data); }
     server_event ask(kind k) noexcept;
     server_event ask_command(kind k) noexcept;
@@ -317,7 +318,8 @@ private:
                             const std::string_view* lines, std::size_t count);
     [[nodiscard]] errc write_hello(std::string_view greeting);
     [[nodiscard]] reply_options options_for(kind k) const noexcept;
-    [[nodiscard]] std::string_view usable_mechanisms(char (&buffer)[detail::max_mechanism_list]) const noexcept;
+    [[nodiscard]] std::string_view
+    usable_mechanisms(char (&buffer)[detail::max_mechanism_list]) const noexcept;
     server_event error(const reply_spec& r, errc e, bool counts = true);
     server_event error_from_parse();
     [[nodiscard]] static bool counts_as_error(std::uint16_t code) noexcept;
@@ -366,7 +368,7 @@ private:
     bool eof_ = false;
     bool tls_ = false;
     bool authed_ = false;
-    bool ehlo_ = false;      // the pending hello is EHLO/LHLO (not HELO)
+    bool ehlo_ = false; // the pending hello is EHLO/LHLO (not HELO)
     bool chunk_last_ = false;
     bool body_done_ = false; // the DATA terminator was read with the last chunk
 };
@@ -385,7 +387,8 @@ inline server_session::server_session(const server_config& config)
     options_.auth = !config_.auth_mechanisms.empty();
     mail_rcpt_limit_ = mail_rcpt_line_limit(config_.limit, options_);
     frame_limit_ = mail_rcpt_limit_;
-    if (options_.auth && config_.limit.auth_line > frame_limit_) frame_limit_ = config_.limit.auth_line;
+    if (options_.auth && config_.limit.auth_line > frame_limit_)
+        frame_limit_ = config_.limit.auth_line;
     tls_ = config_.tls_active;
     if (config_.validate() != errc::ok) close(errc::invalid_config);
 }
@@ -409,7 +412,8 @@ inline void server_session::receive_eof() noexcept { eof_ = true; }
 
 inline bool server_session::wants_read() const noexcept {
     return !closed_ && !eof_ && mode_ != mode::tls_wait && in_.drained() &&
-           in_.held_unread() < config_.limit.input_buffer && out_.size() < config_.limit.output_buffer;
+           in_.held_unread() < config_.limit.input_buffer &&
+           out_.size() < config_.limit.output_buffer;
 }
 
 inline server_event server_session::next_event() {
@@ -424,9 +428,12 @@ inline server_event server_session::next_event() {
     }
     if (final_.sent < final_.due) return ask_message_end();
     switch (mode_) {
-    case mode::data: return next_data();
-    case mode::bdat: return next_bdat();
-    default: return next_line();
+    case mode::data:
+        return next_data();
+    case mode::bdat:
+        return next_bdat();
+    default:
+        return next_line();
     }
 }
 
@@ -478,10 +485,11 @@ inline server_event server_session::ask_command(kind k) noexcept {
 
 inline server_event server_session::next_line() {
     while (mode_ == mode::command || mode_ == mode::auth) {
-        if (out_.size() >= config_.limit.output_buffer) return make(kind::output_full, errc::output_full);
+        if (out_.size() >= config_.limit.output_buffer)
+            return make(kind::output_full, errc::output_full);
         const bool auth = mode_ == mode::auth;
-        const detail::frame f =
-            in_.next_line(auth ? config_.limit.auth_line : frame_limit_, config_.lenient_bare_lf_commands);
+        const detail::frame f = in_.next_line(auth ? config_.limit.auth_line : frame_limit_,
+                                              config_.lenient_bare_lf_commands);
         if (f.status == detail::frame_status::need_more) return at_input_end();
         new_wait(); // a line is in: the wait for the next one starts afresh
         if (f.status == detail::frame_status::too_long) {
@@ -496,7 +504,8 @@ inline server_event server_session::next_line() {
 
 inline server_event server_session::on_command(const detail::frame& f) {
     if (f.bare_lf) return error(replies::bare_lf_in_command, errc::bare_lf);
-    if (f.text.find('\r') != std::string_view::npos) return error(replies::bare_cr_in_command, errc::bare_cr);
+    if (f.text.find('\r') != std::string_view::npos)
+        return error(replies::bare_cr_in_command, errc::bare_cr);
     options_.address.allow_utf8 = txn_.utf8;
     parse_command(f.text, options_, parsed_);
     const command& c = parsed_.cmd;
@@ -504,7 +513,8 @@ inline server_event server_session::on_command(const detail::frame& f) {
     if (phase_ == phase::refused && !(c.kind == verb::quit && parsed_.ok())) {
         return refuse(c, refusal_, errc::bad_sequence);
     }
-    if (f.text.size() + 2 > line_limit(c.kind)) return error(replies::line_too_long, errc::line_too_long);
+    if (f.text.size() + 2 > line_limit(c.kind))
+        return error(replies::line_too_long, errc::line_too_long);
     if (parsed_.error == errc::unknown_command || parsed_.error == errc::unimplemented_command) {
         return error_from_parse();
     }
@@ -564,14 +574,16 @@ inline detail::transaction_state server_session::transaction_state() const noexc
 // The sequencing table's verdict (detail/sequence.hpp): true, with the 503 in `why`, when the
 // command may not come now.
 inline bool server_session::out_of_sequence(const command& c, reply_spec& why) const noexcept {
-    const detail::sequence_check check = detail::check_sequence(c.kind, hello_, transaction_state());
+    const detail::sequence_check check =
+        detail::check_sequence(c.kind, hello_, transaction_state());
     if (check.allowed) return false;
     if (!check.needs_hello) {
         why = reply_spec{503, {5, 5, 1}, check.text};
     } else if (config_.lmtp) {
         why = replies::send_lhlo_first;
     } else {
-        const bool ehlo_needed = c.kind == verb::bdat || c.kind == verb::starttls || c.kind == verb::auth;
+        const bool ehlo_needed =
+            c.kind == verb::bdat || c.kind == verb::starttls || c.kind == verb::auth;
         why = ehlo_needed ? replies::send_ehlo_first : replies::send_hello_first;
     }
     return true;
@@ -581,22 +593,37 @@ inline server_event server_session::dispatch(const command& c) {
     switch (c.kind) {
     case verb::helo:
     case verb::ehlo:
-    case verb::lhlo: return on_hello(c);
-    case verb::mail: return on_mail(c);
-    case verb::rcpt: return on_rcpt(c);
-    case verb::data: return on_data(c);
-    case verb::bdat: return on_bdat(c);
-    case verb::rset: return on_rset();
-    case verb::noop: write(replies::ok); return none();
-    case verb::quit: return on_quit();
-    case verb::vrfy: return ask_command(kind::vrfy);
+    case verb::lhlo:
+        return on_hello(c);
+    case verb::mail:
+        return on_mail(c);
+    case verb::rcpt:
+        return on_rcpt(c);
+    case verb::data:
+        return on_data(c);
+    case verb::bdat:
+        return on_bdat(c);
+    case verb::rset:
+        return on_rset();
+    case verb::noop:
+        write(replies::ok);
+        return none();
+    case verb::quit:
+        return on_quit();
+    case verb::vrfy:
+        return ask_command(kind::vrfy);
     case verb::expn:
-        if (!config_.offer.expn) return error(replies::expn_not_available, errc::unimplemented_command);
+        if (!config_.offer.expn)
+            return error(replies::expn_not_available, errc::unimplemented_command);
         return ask_command(kind::expn);
-    case verb::help: return ask_command(kind::help);
-    case verb::starttls: return on_starttls(c);
-    case verb::auth: return on_auth(c);
-    default: return error_from_parse();
+    case verb::help:
+        return ask_command(kind::help);
+    case verb::starttls:
+        return on_starttls(c);
+    case verb::auth:
+        return on_auth(c);
+    default:
+        return error_from_parse();
     }
 }
 
@@ -614,7 +641,8 @@ inline server_event server_session::on_mail(const command& c) {
     reply_spec why{};
     if (out_of_sequence(c, why)) return error(why, errc::bad_sequence);
     const std::uint64_t max = config_.limit.message_size;
-    if (c.has_size && max != 0 && c.size > max) return error(replies::message_too_big, errc::message_too_large);
+    if (c.has_size && max != 0 && c.size > max)
+        return error(replies::message_too_big, errc::message_too_large);
     return ask_command(kind::mail);
 }
 
@@ -632,7 +660,8 @@ inline server_event server_session::on_data(const command& c) {
     if (out_of_sequence(c, why)) {
         // RFC 2920 3.1: a pipelining client sends DATA whatever its RCPTs got; when the caller
         // refused them all, the 503 is no sign of a broken or hostile client.
-        const bool expected = transaction_state() == detail::transaction_state::mail && txn_.refused != 0;
+        const bool expected =
+            transaction_state() == detail::transaction_state::mail && txn_.refused != 0;
         return error(why, errc::bad_sequence, !expected);
     }
     if (txn_.binary) return error(replies::binarymime_needs_bdat, errc::bad_sequence);
@@ -658,7 +687,7 @@ inline server_event server_session::on_bdat(const command& c) {
         const bool no_recipients = transaction_state() == detail::transaction_state::mail;
         refuse_chunk(why, errc::bad_sequence, false);
         if (no_recipients && config_.lmtp && chunk_last_) { // RFC 2033 4.3: one reply per
-            chunk_refusal_.replies = false;                  // accepted RCPT, here none
+            chunk_refusal_.replies = false;                 // accepted RCPT, here none
             chunk_refusal_.ends_transaction = true;
         }
     } else if (txn_.chunk_failed) {
@@ -671,7 +700,8 @@ inline server_event server_session::on_bdat(const command& c) {
     return unless_too_large_to_discard();
 }
 
-inline void server_session::refuse_chunk(const reply_spec& r, errc e, bool ends_transaction) noexcept {
+inline void server_session::refuse_chunk(const reply_spec& r, errc e,
+                                         bool ends_transaction) noexcept {
     chunk_.discard();
     chunk_refusal_ = {r, e, true, ends_transaction};
 }
@@ -708,7 +738,8 @@ inline server_event server_session::on_starttls(const command& c) {
     if (tls_) return error(replies::tls_already_active, errc::bad_sequence);
     // RFC 3207 4 has one answer for "no TLS here": 454, which leaves the client to decide
     // whether to go on in the clear.
-    if (!config_.offer.starttls) return error(replies::tls_not_available, errc::unimplemented_command);
+    if (!config_.offer.starttls)
+        return error(replies::tls_not_available, errc::unimplemented_command);
     reply_spec why{};
     if (out_of_sequence(c, why)) return error(why, errc::bad_sequence);
     return ask(kind::starttls);
@@ -732,7 +763,8 @@ inline bool server_session::offers_mechanism(std::string_view mech) const noexce
 }
 
 inline server_event server_session::on_auth(const command& c) {
-    if (config_.auth_mechanisms.empty()) return error(replies::auth_not_available, errc::unimplemented_command);
+    if (config_.auth_mechanisms.empty())
+        return error(replies::auth_not_available, errc::unimplemented_command);
     reply_spec why{};
     if (out_of_sequence(c, why)) return error(why, errc::bad_sequence);
     if (authed_) return error(replies::already_authenticated, errc::bad_sequence);
@@ -767,7 +799,8 @@ inline server_event server_session::on_auth_line(std::string_view line) {
 }
 
 // A response was decoded (or failed to): ask for the password, refuse, or let the caller judge.
-inline server_event server_session::after_auth_response(errc decoded, detail::server_sasl::next what) {
+inline server_event server_session::after_auth_response(errc decoded,
+                                                        detail::server_sasl::next what) {
     using next = detail::server_sasl::next;
     if (decoded != errc::ok) return auth_fail(replies::auth_bad_response, errc::bad_base64);
     if (what == next::ask_password) {
@@ -896,7 +929,8 @@ inline server_event server_session::chunk_end() {
 }
 
 inline server_event server_session::message_complete(bool chunked, bool bad_endings) {
-    if (final_.findings.too_large) return fail_message(replies::message_too_big, errc::message_too_large);
+    if (final_.findings.too_large)
+        return fail_message(replies::message_too_big, errc::message_too_large);
     if (bad_endings && !config_.lenient_bare_line_endings) {
         return fail_message(replies::bad_line_endings, final_.findings.error());
     }
@@ -949,8 +983,10 @@ inline errc server_session::emit(bool positive, std::uint16_t code, enhanced_sta
     if (decision_ == kind::hello && positive) return write_hello(lines[0]);
     if (decision_ == kind::connect) {
         // No enhanced code on a greeting (RFC 2034 3); a 220 starts with our name (RFC 5321 4.2).
-        if (!positive) return write_reply_lines(out_, code, {}, lines, count, options_for(decision_));
-        return write_domain_reply(out_, reply_spec{code, {}, lines[0]}, config_.hostname, options_for(decision_));
+        if (!positive)
+            return write_reply_lines(out_, code, {}, lines, count, options_for(decision_));
+        return write_domain_reply(out_, reply_spec{code, {}, lines[0]}, config_.hostname,
+                                  options_for(decision_));
     }
     return write_reply_lines(out_, code, status, lines, count, options_for(decision_));
 }
@@ -958,7 +994,9 @@ inline errc server_session::emit(bool positive, std::uint16_t code, enhanced_sta
 // HELO: one line. EHLO/LHLO: the capability list from the config (RFC 5321 4.1.1.1), with
 // STARTTLS only before TLS and plaintext SASL mechanisms only where allowed (RFC 4954 4).
 inline errc server_session::write_hello(std::string_view greeting) {
-    if (!ehlo_) return write_domain_reply(out_, reply_spec{250, {}, greeting}, config_.hostname, options_for(kind::hello));
+    if (!ehlo_)
+        return write_domain_reply(out_, reply_spec{250, {}, greeting}, config_.hostname,
+                                  options_for(kind::hello));
     ehlo_offer offer;
     offer.offered = config_.offer;
     offer.offered.starttls = config_.offer.starttls && !tls_;
@@ -969,7 +1007,8 @@ inline errc server_session::write_hello(std::string_view greeting) {
 }
 
 // The configured mechanisms without PLAIN and LOGIN while those are not allowed.
-inline std::string_view server_session::usable_mechanisms(char (&buffer)[detail::max_mechanism_list]) const noexcept {
+inline std::string_view
+server_session::usable_mechanisms(char (&buffer)[detail::max_mechanism_list]) const noexcept {
     if (plaintext_auth_allowed()) return config_.auth_mechanisms;
     std::size_t n = 0;
     std::string_view list = config_.auth_mechanisms;
@@ -1003,7 +1042,8 @@ inline server_event server_session::error(const reply_spec& r, errc e, bool coun
 
 inline server_event server_session::error_from_parse() {
     reply_spec r = parsed_.reply;
-    if (parsed_.cmd.kind == verb::mail && parsed_.error == errc::non_ascii) r.code = 550; // RFC 6531 3.5
+    if (parsed_.cmd.kind == verb::mail && parsed_.error == errc::non_ascii)
+        r.code = 550; // RFC 6531 3.5
     return error(r, parsed_.error);
 }
 
@@ -1016,7 +1056,8 @@ inline errc server_session::accept() {
     return reply(detail::rule_for(decision_).default_reply);
 }
 
-inline errc server_session::reject(std::uint16_t code, enhanced_status status, std::string_view text) {
+inline errc server_session::reject(std::uint16_t code, enhanced_status status,
+                                   std::string_view text) {
     if (decision_ == kind::need_data) return errc::invalid_state;
     if (code / 100 != 4 && code / 100 != 5) return errc::invalid_reply_code;
     return reply(code, status, &text, 1);
@@ -1024,14 +1065,15 @@ inline errc server_session::reject(std::uint16_t code, enhanced_status status, s
 
 inline errc server_session::reject(const reply_spec& r) { return reject(r.code, r.status, r.text); }
 
-inline errc server_session::reply(std::uint16_t code, enhanced_status status, std::string_view text) {
+inline errc server_session::reply(std::uint16_t code, enhanced_status status,
+                                  std::string_view text) {
     return reply(code, status, &text, 1);
 }
 
 inline errc server_session::reply(const reply_spec& r) { return reply(r.code, r.status, r.text); }
 
-inline errc server_session::reply(std::uint16_t code, enhanced_status status, const std::string_view* lines,
-                                  std::size_t count) {
+inline errc server_session::reply(std::uint16_t code, enhanced_status status,
+                                  const std::string_view* lines, std::size_t count) {
     if (decision_ == kind::need_data) return errc::invalid_state;
     if (count == 0 || count > config_.limit.reply_lines) return errc::invalid_argument;
     if (!is_valid_reply_code(code)) return errc::invalid_reply_code;
@@ -1063,8 +1105,11 @@ inline errc server_session::challenge(std::string_view raw) {
 inline void server_session::apply(detail::decision_effect effect, std::uint16_t code) {
     using effect_kind = detail::decision_effect;
     switch (effect) {
-    case effect_kind::none: return;
-    case effect_kind::greet: phase_ = phase::open; return;
+    case effect_kind::none:
+        return;
+    case effect_kind::greet:
+        phase_ = phase::open;
+        return;
     case effect_kind::refuse_service:
         if (code / 100 == 4) return close(errc::service_closing);
         phase_ = phase::refused;
@@ -1079,16 +1124,23 @@ inline void server_session::apply(detail::decision_effect effect, std::uint16_t 
         txn_.binary = parsed_.cmd.body == body_type::binary_mime;
         txn_.utf8 = parsed_.cmd.smtputf8;
         return;
-    case effect_kind::add_recipient: ++txn_.accepted; return;
-    case effect_kind::refuse_recipient: ++txn_.refused; return;
+    case effect_kind::add_recipient:
+        ++txn_.accepted;
+        return;
+    case effect_kind::refuse_recipient:
+        ++txn_.refused;
+        return;
     case effect_kind::start_data:
         mode_ = mode::data;
         data_.reset();
         body_done_ = false;
         body_octets_ = 0;
         return;
-    case effect_kind::message_replied: return after_message_reply();
-    case effect_kind::chunk_refused: txn_.chunk_failed = true; return;
+    case effect_kind::message_replied:
+        return after_message_reply();
+    case effect_kind::chunk_refused:
+        txn_.chunk_failed = true;
+        return;
     case effect_kind::start_tls:
         mode_ = mode::tls_wait;
         in_.discard_all(); // RFC 3207 4.2: nothing sent before TLS may be executed
@@ -1150,8 +1202,8 @@ inline void server_session::shutdown() {
 inline wait_state server_session::waiting() const noexcept {
     wait_state w;
     w.serial = wait_serial_;
-    if (closed_ || decision_ != kind::need_data || mode_ == mode::tls_wait || phase_ == phase::connecting ||
-        final_.sent < final_.due) {
+    if (closed_ || decision_ != kind::need_data || mode_ == mode::tls_wait ||
+        phase_ == phase::connecting || final_.sent < final_.due) {
         return w;
     }
     w.phase = mode_ == mode::data || mode_ == mode::bdat ? wait_phase::data : wait_phase::command;
@@ -1180,7 +1232,8 @@ inline void server_session::set_hello(detail::hello_state hello) noexcept {
     const bool extended = hello != detail::hello_state::helo || config_.lenient_helo_extensions;
     options_.offer = extended ? config_.offer : extensions::none();
     options_.auth = extended && !config_.auth_mechanisms.empty();
-    if (hello == detail::hello_state::helo && config_.lenient_helo_extensions) hello_ = detail::hello_state::ehlo;
+    if (hello == detail::hello_state::helo && config_.lenient_helo_extensions)
+        hello_ = detail::hello_state::ehlo;
 }
 
 inline void server_session::close(errc reason) noexcept {

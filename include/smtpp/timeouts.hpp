@@ -47,16 +47,26 @@ struct timeouts {
     // The duration for `phase`; zero for wait_phase::none.
     [[nodiscard]] constexpr std::chrono::seconds of(wait_phase phase) const noexcept {
         switch (phase) {
-        case wait_phase::greeting: return greeting;
-        case wait_phase::reply: return reply;
-        case wait_phase::mail_reply: return mail_reply;
-        case wait_phase::rcpt_reply: return rcpt_reply;
-        case wait_phase::data_reply: return data_reply;
-        case wait_phase::data_block: return data_block;
-        case wait_phase::data_termination: return data_termination;
-        case wait_phase::command: return command;
-        case wait_phase::data: return data;
-        case wait_phase::none: break;
+        case wait_phase::greeting:
+            return greeting;
+        case wait_phase::reply:
+            return reply;
+        case wait_phase::mail_reply:
+            return mail_reply;
+        case wait_phase::rcpt_reply:
+            return rcpt_reply;
+        case wait_phase::data_reply:
+            return data_reply;
+        case wait_phase::data_block:
+            return data_block;
+        case wait_phase::data_termination:
+            return data_termination;
+        case wait_phase::command:
+            return command;
+        case wait_phase::data:
+            return data;
+        case wait_phase::none:
+            break;
         }
         return std::chrono::seconds{0};
     }
@@ -73,10 +83,9 @@ struct wait_state {
 
 // A short stable name for logs ("rcpt_reply", ...).
 [[nodiscard]] constexpr const char* to_string(wait_phase phase) noexcept {
-    constexpr const char* names[] = {"none",       "greeting",   "reply",
-                                      "mail_reply", "rcpt_reply", "data_reply",
-                                      "data_block", "data_termination", "command",
-                                      "data"};
+    constexpr const char* names[] = {"none",       "greeting",   "reply",      "mail_reply",
+                                     "rcpt_reply", "data_reply", "data_block", "data_termination",
+                                     "command",    "data"};
     const auto i = static_cast<std::size_t>(phase);
     return i < sizeof names / sizeof names[0] ? names[i] : "unknown";
 }

@@ -31,7 +31,8 @@ using smtpp_fuzz::escaped;
 namespace {
 
 bool inside(std::string_view v, std::string_view whole) {
-    return v.empty() || (v.data() >= whole.data() && v.data() + v.size() <= whole.data() + whole.size());
+    return v.empty() ||
+           (v.data() >= whole.data() && v.data() + v.size() <= whole.data() + whole.size());
 }
 
 bool ieq(std::string_view a, std::string_view b) {
@@ -47,7 +48,8 @@ bool ieq(std::string_view a, std::string_view b) {
 
 std::string non_space(std::string_view s) {
     std::string out;
-    for (char c : s) if (c != ' ') out += c;
+    for (char c : s)
+        if (c != ' ') out += c;
     return out;
 }
 
@@ -66,8 +68,10 @@ bool read_one(std::string_view bytes, std::size_t line_limit, reply& out, std::s
 }
 
 void check_writer(std::uint8_t bits, std::string_view text, smtpp_fuzz::fuzz_input& in) {
-    static constexpr int codes[] = {250, 220, 354, 421, 550, 199, 600, 263, 221, 334, 452, 554, 251, 252, 500, 214};
-    static constexpr enhanced_status statuses[] = {{}, {2, 0, 0}, {5, 1, 1}, {4, 7, 0}, {5, 7, 1}, {2, 1, 5}, {5, 5, 2}, {9, 9, 9}};
+    static constexpr int codes[] = {250, 220, 354, 421, 550, 199, 600, 263,
+                                    221, 334, 452, 554, 251, 252, 500, 214};
+    static constexpr enhanced_status statuses[] = {{},        {2, 0, 0}, {5, 1, 1}, {4, 7, 0},
+                                                   {5, 7, 1}, {2, 1, 5}, {5, 5, 2}, {9, 9, 9}};
     static constexpr std::size_t line_limits[] = {16, 40, 80, 512};
     const int code = codes[in.take_u8() & 15u];
     const enhanced_status status = statuses[in.take_u8() & 7u];
@@ -90,7 +94,8 @@ void check_writer(std::uint8_t bits, std::string_view text, smtpp_fuzz::fuzz_inp
         FUZZ_CHECK(out == "keep");
         return;
     }
-    FUZZ_CHECK(text.find('\r') == std::string_view::npos && text.find('\n') == std::string_view::npos);
+    FUZZ_CHECK(text.find('\r') == std::string_view::npos &&
+               text.find('\n') == std::string_view::npos);
     FUZZ_CHECK(text.find('\0') == std::string_view::npos);
     FUZZ_CHECK(is_valid_reply_code(code));
     const std::string_view written = std::string_view(out).substr(4);
@@ -115,7 +120,8 @@ void check_writer(std::uint8_t bits, std::string_view text, smtpp_fuzz::fuzz_inp
     std::string original;
     for (std::size_t i = 0; i < count; ++i) original += lines[i];
     if (non_space(joined) != non_space(original)) {
-        std::fprintf(stderr, "wrapped text \"%s\" != \"%s\"\n", escaped(joined).c_str(), escaped(original).c_str());
+        std::fprintf(stderr, "wrapped text \"%s\" != \"%s\"\n", escaped(joined).c_str(),
+                     escaped(original).c_str());
     }
     FUZZ_CHECK(non_space(joined) == non_space(original));
 }
@@ -153,13 +159,17 @@ void check_ehlo_writer(std::uint8_t bits, std::string_view text, smtpp_fuzz::fuz
     FUZZ_CHECK(parse_ehlo_reply(r, caps) == errc::ok);
     FUZZ_CHECK(caps.domain == "mx.example.org");
     FUZZ_CHECK(caps.pipelining == ext.pipelining && caps.eight_bit_mime == ext.eight_bit_mime);
-    FUZZ_CHECK(caps.smtputf8 == ext.smtputf8 && caps.enhanced_status_codes == ext.enhanced_status_codes);
-    FUZZ_CHECK(caps.chunking == ext.chunking && caps.binarymime == ext.binarymime && caps.dsn == ext.dsn);
+    FUZZ_CHECK(caps.smtputf8 == ext.smtputf8 &&
+               caps.enhanced_status_codes == ext.enhanced_status_codes);
+    FUZZ_CHECK(caps.chunking == ext.chunking && caps.binarymime == ext.binarymime &&
+               caps.dsn == ext.dsn);
     FUZZ_CHECK(caps.starttls == ext.starttls && caps.expn == ext.expn && caps.help == ext.help);
     FUZZ_CHECK(caps.size == ext.size);
     if (ext.size) FUZZ_CHECK(caps.size_known && caps.size_limit == ext.size_limit);
     FUZZ_CHECK(caps.auth == !ext.auth_mechanisms.empty());
-    if (caps.auth) FUZZ_CHECK(caps.auth_mechanisms == ext.auth_mechanisms && caps.has_auth_mechanism("xoauth2"));
+    if (caps.auth)
+        FUZZ_CHECK(caps.auth_mechanisms == ext.auth_mechanisms &&
+                   caps.has_auth_mechanism("xoauth2"));
     if (!ext.extra[0].empty()) FUZZ_CHECK(caps.has("xclient"));
 }
 
@@ -175,7 +185,8 @@ void check_parser(std::string_view bytes) {
         return;
     }
     FUZZ_CHECK(e == errc::ok);
-    const std::string_view views[] = {caps.domain, caps.greeting, caps.auth_mechanisms, caps.legacy_auth_mechanisms, caps.raw};
+    const std::string_view views[] = {caps.domain, caps.greeting, caps.auth_mechanisms,
+                                      caps.legacy_auth_mechanisms, caps.raw};
     for (std::string_view v : views) FUZZ_CHECK(inside(v, r.raw));
     // Reference scan of the extension lines.
     bool pipelining = false, starttls = false, chunking = false, size = false, auth = false;
@@ -183,7 +194,8 @@ void check_parser(std::string_view bytes) {
     std::size_t index = 0;
     for (std::string_view text : r.lines()) {
         if (index++ == 0) continue;
-        while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+        while (!text.empty() && (text.front() == ' ' || text.front() == '\t'))
+            text.remove_prefix(1);
         while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
         if (text.empty()) continue;
         ++count;
@@ -195,16 +207,19 @@ void check_parser(std::string_view bytes) {
         size |= ieq(keyword, "SIZE");
         auth |= ieq(keyword, "AUTH") || ieq(keyword, "AUTH=");
     }
-    FUZZ_CHECK(caps.pipelining == pipelining && caps.starttls == starttls && caps.chunking == chunking);
+    FUZZ_CHECK(caps.pipelining == pipelining && caps.starttls == starttls &&
+               caps.chunking == chunking);
     FUZZ_CHECK(caps.size == size && caps.auth == auth);
     std::size_t seen = 0;
     for (const ehlo_extension x : caps.extensions()) {
         FUZZ_CHECK(inside(x.keyword, r.raw) && inside(x.params, r.raw) && !x.keyword.empty());
-        for (std::string_view word : x.param_list()) FUZZ_CHECK(!word.empty() && word.find(' ') == word.npos);
+        for (std::string_view word : x.param_list())
+            FUZZ_CHECK(!word.empty() && word.find(' ') == word.npos);
         ++seen;
     }
     FUZZ_CHECK(seen == count);
-    caps.for_each_unknown_extension([&](const ehlo_extension& x) { FUZZ_CHECK(inside(x.keyword, r.raw)); });
+    caps.for_each_unknown_extension(
+        [&](const ehlo_extension& x) { FUZZ_CHECK(inside(x.keyword, r.raw)); });
     (void)caps.size_allows(1000);
     (void)caps.has_auth_mechanism("PLAIN");
     std::string storage;

@@ -3,10 +3,9 @@
 //
 // Input: byte 0 and byte 1 choose the client_config (see config_from); the rest is what the
 // server sends. The input's trailing octets are read a second time, from the end, as the
-// caller's choices: copying receive() or receive_in_place(), piece sizes, envelopes (sender, recipients, DSN, content kind),
-// message bodies (fixed tricky bodies and slices of the input), auth answers, TLS/EOF, how
-// much output is written.
-// Invariants:
+// caller's choices: copying receive() or receive_in_place(), piece sizes, envelopes (sender,
+// recipients, DSN, content kind), message bodies (fixed tricky bodies and slices of the input),
+// auth answers, TLS/EOF, how much output is written. Invariants:
 //  - the session terminates: after receive_eof() it reaches `closed` without waiting for
 //    server data, and no loop of events runs forever;
 //  - everything it sends is well-formed: CRLF-terminated lines with no other CR/LF that
@@ -49,13 +48,21 @@ client_config config_from(std::uint8_t a, std::uint8_t b) {
     c.use_smtputf8 = (a & 32u) == 0;
     c.use_dsn = (a & 64u) == 0;
     c.use_size = (a & 128u) == 0;
-    static constexpr tls_mode modes[] = {tls_mode::never, tls_mode::opportunistic, tls_mode::required, tls_mode::implicit};
+    static constexpr tls_mode modes[] = {tls_mode::never, tls_mode::opportunistic,
+                                         tls_mode::required, tls_mode::implicit};
     c.tls = modes[b & 3u];
     switch ((b >> 2) & 3u) {
-    case 1: c.auth_mechanisms = {"PLAIN"}; break;
-    case 2: c.auth_mechanisms = {"LOGIN"}; break;
-    case 3: c.auth_mechanisms = {"XFUZZ", "PLAIN"}; break;
-    default: break;
+    case 1:
+        c.auth_mechanisms = {"PLAIN"};
+        break;
+    case 2:
+        c.auth_mechanisms = {"LOGIN"};
+        break;
+    case 3:
+        c.auth_mechanisms = {"XFUZZ", "PLAIN"};
+        break;
+    default:
+        break;
     }
     c.credentials.username = "alice";
     c.credentials.password = "secret";
@@ -93,7 +100,9 @@ public:
         for (;;) {
             FUZZ_CHECK(++steps < max_steps);
             const client_event ev = session_.next_event();
-            if (verbose_) std::fprintf(stderr, "event %s (code %d, error %s)\n", to_string(ev.kind), ev.reply.code, to_string(ev.error));
+            if (verbose_)
+                std::fprintf(stderr, "event %s (code %d, error %s)\n", to_string(ev.kind),
+                             ev.reply.code, to_string(ev.error));
             if (ev.kind == client_event_kind::closed) {
                 closed_error_ = ev.error;
                 break;
@@ -141,8 +150,10 @@ private:
         const std::size_t pending = session_.pending_output().size();
         if (pending == 0) return;
         const std::uint8_t how = in_.take_u8();
-        if (how < 192) consume(pending);
-        else consume(in_.take_range(0, pending));
+        if (how < 192)
+            consume(pending);
+        else
+            consume(in_.take_range(0, pending));
     }
 
     // Caller-side work the session waits for (body pieces, a new transaction, QUIT).
@@ -169,10 +180,17 @@ private:
             return;
         }
         --transactions_left_;
-        static constexpr std::string_view senders[] = {"alice@example.org", "", "j\xc3\xb6rg@b\xc3\xbc" "cher.example",
-                                                       "a@[192.0.2.1]", "\"quoted name\"@example.org", "bad address"};
+        static constexpr std::string_view senders[] = {"alice@example.org",
+                                                       "",
+                                                       "j\xc3\xb6rg@b\xc3\xbc"
+                                                       "cher.example",
+                                                       "a@[192.0.2.1]",
+                                                       "\"quoted name\"@example.org",
+                                                       "bad address"};
         static constexpr std::string_view rcpts[] = {"bob@example.net", "carol@example.net",
-                                                     "\xc3\xa9l\xc3\xa8ve@\xc3\xa9" "cole.example", "x@y"};
+                                                     "\xc3\xa9l\xc3\xa8ve@\xc3\xa9"
+                                                     "cole.example",
+                                                     "x@y"};
         recipient list[3];
         const std::size_t count = 1 + in_.take_range(0, 2);
         for (std::size_t i = 0; i < count; ++i) {
@@ -184,7 +202,8 @@ private:
         e.sender = senders[in_.take_u8() % 6];
         e.recipients = list;
         e.recipient_count = count;
-        static constexpr body_type contents[] = {body_type::unspecified, body_type::eight_bit_mime, body_type::binary_mime};
+        static constexpr body_type contents[] = {body_type::unspecified, body_type::eight_bit_mime,
+                                                 body_type::binary_mime};
         e.body = contents[in_.take_u8() % 3];
         e.size = in_.take_bool() ? in_.take_range(0, 100000) : 0;
         e.utf8_message = (in_.take_u8() & 7u) == 0;
@@ -235,10 +254,13 @@ private:
         }
         std::string_view piece;
         const std::uint8_t pick = in_.take_u8();
-        if (pick < 160) piece = fixed_bodies[pick % 10];
-        else piece = input_.substr(in_.take_range(0, input_.size()), in_.take_range(0, 64));
+        if (pick < 160)
+            piece = fixed_bodies[pick % 10];
+        else
+            piece = input_.substr(in_.take_range(0, input_.size()), in_.take_range(0, 64));
         const errc e = session_.send_body(piece);
-        if (verbose_) std::fprintf(stderr, "send_body(%zu octets) -> %s\n", piece.size(), to_string(e));
+        if (verbose_)
+            std::fprintf(stderr, "send_body(%zu octets) -> %s\n", piece.size(), to_string(e));
         if (e == errc::output_full) {
             consume(session_.pending_output().size());
             output_full_ = true;
@@ -259,8 +281,9 @@ private:
             FUZZ_CHECK(ev.reply.code >= 200 && ev.reply.code <= 599);
             FUZZ_CHECK(!ev.reply.raw.empty());
             const std::string_view text = ev.reply.text();
-            FUZZ_CHECK(text.empty() || (text.data() >= ev.reply.raw.data() &&
-                                        text.data() + text.size() <= ev.reply.raw.data() + ev.reply.raw.size()));
+            FUZZ_CHECK(text.empty() ||
+                       (text.data() >= ev.reply.raw.data() &&
+                        text.data() + text.size() <= ev.reply.raw.data() + ev.reply.raw.size()));
         }
         switch (ev.kind) {
         case k::need_data:
@@ -292,8 +315,11 @@ private:
             }
             break;
         case k::auth_challenge:
-            if (in_.take_bool()) FUZZ_CHECK(session_.auth_respond(std::string_view("fuzz\0response", 13)) == errc::ok);
-            else FUZZ_CHECK(session_.auth_cancel() == errc::ok);
+            if (in_.take_bool())
+                FUZZ_CHECK(session_.auth_respond(std::string_view("fuzz\0response", 13)) ==
+                           errc::ok);
+            else
+                FUZZ_CHECK(session_.auth_cancel() == errc::ok);
             break;
         case k::recipient_result:
         case k::message_result:

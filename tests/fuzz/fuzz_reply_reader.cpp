@@ -48,22 +48,38 @@ outcome_list reference_read(std::string_view in, const reply_reader_options& o) 
                 out.error = in.size() - pos >= o.line_limit;
                 return out;
             }
-            if (lf + 1 - pos > o.line_limit) { out.error = true; return out; }
+            if (lf + 1 - pos > o.line_limit) {
+                out.error = true;
+                return out;
+            }
             std::string_view line = in.substr(pos, lf - pos);
-            if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-            else if (!o.lenient_bare_lf) { out.error = true; return out; }
-            if (line.find('\r') != std::string_view::npos) { out.error = true; return out; }
-            if (line.size() < 3 || line[0] < '2' || line[0] > '5' || !digit(line[1]) || !digit(line[2]) ||
-                (line.size() > 3 && line[3] != ' ' && line[3] != '-')) {
+            if (!line.empty() && line.back() == '\r')
+                line.remove_suffix(1);
+            else if (!o.lenient_bare_lf) {
+                out.error = true;
+                return out;
+            }
+            if (line.find('\r') != std::string_view::npos) {
+                out.error = true;
+                return out;
+            }
+            if (line.size() < 3 || line[0] < '2' || line[0] > '5' || !digit(line[1]) ||
+                !digit(line[2]) || (line.size() > 3 && line[3] != ' ' && line[3] != '-')) {
                 out.error = true;
                 return out;
             }
             const int c = (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
-            if (code >= 0 && c != code) { out.error = true; return out; }
+            if (code >= 0 && c != code) {
+                out.error = true;
+                return out;
+            }
             code = c;
             ++lines;
             const bool last = line.size() == 3 || line[3] == ' ';
-            if (!last && lines >= o.max_lines) { out.error = true; return out; }
+            if (!last && lines >= o.max_lines) {
+                out.error = true;
+                return out;
+            }
             pos = lf + 1;
             if (last) break;
         }
@@ -108,7 +124,8 @@ void check_reply(const reply& r, const reply_reader_options& o) {
 }
 
 // Feeds `input` in pieces chosen by `in` (whole when `in` is null); returns what was read.
-outcome_list run(std::string_view input, const reply_reader_options& o, smtpp_fuzz::fuzz_input* in) {
+outcome_list run(std::string_view input, const reply_reader_options& o,
+                 smtpp_fuzz::fuzz_input* in) {
     reply_reader reader(o);
     outcome_list out;
     std::string consumed_so_far;
@@ -123,8 +140,10 @@ outcome_list run(std::string_view input, const reply_reader_options& o, smtpp_fu
         while (true) {
             const read_result r = reader.read(piece);
             if (reader.capacity() > heap_bound) {
-                std::fprintf(stderr, "capacity %zu > bound %zu (line_limit %zu, max_lines %zu) after read of %zu\n",
-                             reader.capacity(), bound, o.line_limit, o.max_lines, piece.size());
+                std::fprintf(
+                    stderr,
+                    "capacity %zu > bound %zu (line_limit %zu, max_lines %zu) after read of %zu\n",
+                    reader.capacity(), bound, o.line_limit, o.max_lines, piece.size());
             }
             FUZZ_CHECK(reader.capacity() <= heap_bound);
             if (r.error == errc::need_more_data) {
@@ -184,9 +203,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const outcome_list whole = run(input, o, nullptr);
     const outcome_list split = run(input, o, &in);
     if (whole.raws != reference.raws || whole.error != reference.error) {
-        std::fprintf(stderr, "reader: %zu replies error=%d, reference: %zu replies error=%d, input \"%s\"\n",
-                     whole.raws.size(), whole.error, reference.raws.size(), reference.error,
-                     escaped(input).c_str());
+        std::fprintf(
+            stderr, "reader: %zu replies error=%d, reference: %zu replies error=%d, input \"%s\"\n",
+            whole.raws.size(), whole.error, reference.raws.size(), reference.error,
+            escaped(input).c_str());
     }
     FUZZ_CHECK(whole.raws == reference.raws && whole.error == reference.error);
     FUZZ_CHECK(split.raws == whole.raws && split.error == whole.error);

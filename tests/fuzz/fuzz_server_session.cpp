@@ -91,7 +91,8 @@ bool ieq_prefix(std::string_view s, std::string_view prefix) {
 
 // ---- the reference DATA decoder: lines split at CRLF only, "." CRLF ends, a leading dot
 // is removed. Returns false when the input holds no end of data after `start`.
-bool reference_unstuff(std::string_view in, std::size_t start, std::string& body, std::size_t& end) {
+bool reference_unstuff(std::string_view in, std::size_t start, std::string& body,
+                       std::size_t& end) {
     body.clear();
     std::size_t pos = start;
     for (;;) {
@@ -117,14 +118,17 @@ std::vector<std::size_t> data_starts(std::string_view in, bool lf_ends) {
         if (!ieq_prefix(in.substr(p), "DATA")) continue;
         std::size_t q = p + 4;
         while (q < in.size() && (in[q] == ' ' || in[q] == '\t')) ++q;
-        if (q + 1 < in.size() + 0 && in[q] == '\r' && in[q + 1] == '\n') out.push_back(q + 2);
-        else if (lf_ends && q < in.size() && in[q] == '\n') out.push_back(q + 1);
+        if (q + 1 < in.size() + 0 && in[q] == '\r' && in[q + 1] == '\n')
+            out.push_back(q + 2);
+        else if (lf_ends && q < in.size() && in[q] == '\n')
+            out.push_back(q + 1);
     }
     return out;
 }
 
 // "BDAT" SP 1*DIGIT [SP "LAST"] *(SP/HT) CRLF (or LF) at `p`: payload offset and size.
-bool parse_bdat_at(std::string_view in, std::size_t p, bool lf_ends, std::size_t& payload, std::uint64_t& n) {
+bool parse_bdat_at(std::string_view in, std::size_t p, bool lf_ends, std::size_t& payload,
+                   std::uint64_t& n) {
     if (!ieq_prefix(in.substr(p), "BDAT ")) return false;
     std::size_t q = p + 5;
     n = 0;
@@ -137,16 +141,20 @@ bool parse_bdat_at(std::string_view in, std::size_t p, bool lf_ends, std::size_t
     if (q == digits) return false;
     if (ieq_prefix(in.substr(q), " LAST")) q += 5;
     while (q < in.size() && (in[q] == ' ' || in[q] == '\t')) ++q;
-    if (q + 1 < in.size() && in[q] == '\r' && in[q + 1] == '\n') payload = q + 2;
-    else if (lf_ends && q < in.size() && in[q] == '\n') payload = q + 1;
-    else return false;
+    if (q + 1 < in.size() && in[q] == '\r' && in[q + 1] == '\n')
+        payload = q + 2;
+    else if (lf_ends && q < in.size() && in[q] == '\n')
+        payload = q + 1;
+    else
+        return false;
     return true;
 }
 
 // Is `body` the concatenation of BDAT payloads found in the input at or after `from`, each
 // BDAT command starting at a line start, right after an earlier payload, or at `from`?
 // A search over (input position, body offset) states, bounded in work.
-bool reference_bdat(std::string_view in, std::size_t from, std::string_view body, bool lf_ends, std::size_t& end) {
+bool reference_bdat(std::string_view in, std::size_t from, std::string_view body, bool lf_ends,
+                    std::size_t& end) {
     std::set<std::pair<std::size_t, std::size_t>> seen;
     std::vector<std::pair<std::size_t, std::size_t>> todo;
     auto push = [&](std::size_t p, std::size_t o) {
@@ -183,7 +191,8 @@ bool reference_bdat(std::string_view in, std::size_t from, std::string_view body
 }
 
 bool has_8bit(std::string_view s) {
-    for (char c : s) if (static_cast<unsigned char>(c) >= 0x80) return true;
+    for (char c : s)
+        if (static_cast<unsigned char>(c) >= 0x80) return true;
     return false;
 }
 
@@ -203,13 +212,14 @@ void check_output(std::string_view out, std::size_t reply_line) {
     while (pos < out.size()) {
         const std::size_t crlf = out.find("\r\n", pos);
         if (crlf == std::string_view::npos) {
-            std::fprintf(stderr, "output ends without CRLF: \"%s\"\n", escaped(out.substr(pos)).c_str());
+            std::fprintf(stderr, "output ends without CRLF: \"%s\"\n",
+                         escaped(out.substr(pos)).c_str());
         }
         FUZZ_CHECK(crlf != std::string_view::npos);
         const std::string_view line = out.substr(pos, crlf - pos);
-        bool ok = line.size() >= 3 && line.size() + 2 <= reply_line && line[0] >= '2' && line[0] <= '5' &&
-                  line[1] >= '0' && line[1] <= '5' && line[2] >= '0' && line[2] <= '9' &&
-                  (line.size() == 3 || line[3] == ' ' || line[3] == '-');
+        bool ok = line.size() >= 3 && line.size() + 2 <= reply_line && line[0] >= '2' &&
+                  line[0] <= '5' && line[1] >= '0' && line[1] <= '5' && line[2] >= '0' &&
+                  line[2] <= '9' && (line.size() == 3 || line[3] == ' ' || line[3] == '-');
         for (std::size_t i = 3; ok && i < line.size(); ++i) {
             const auto c = static_cast<unsigned char>(line[i]);
             ok = (c >= 0x20 && c < 0x7f) || c == '\t';
@@ -237,7 +247,8 @@ public:
         copy_ = (in_.take_u8() & 1u) != 0;
         const std::uint8_t shutdown_choice = in_.take_u8();
         // Octets >= 0xf0 are rare in transcripts: only they ask for a shutdown() mid-session.
-        const std::size_t shutdown_at = shutdown_choice >= 0xf0 ? 2u + 3u * (shutdown_choice - 0xf0u) : SIZE_MAX;
+        const std::size_t shutdown_at =
+            shutdown_choice >= 0xf0 ? 2u + 3u * (shutdown_choice - 0xf0u) : SIZE_MAX;
         const std::size_t max_steps = 20000 + 64 * input_.size();
         std::size_t steps = 0;
         for (;;) {
@@ -288,8 +299,10 @@ private:
         const std::size_t pending = session_.pending_output().size();
         if (pending == 0) return;
         const std::uint8_t how = in_.take_u8();
-        if (how < 160) consume(pending);
-        else if (how < 224) consume(in_.take_range(0, pending));
+        if (how < 160)
+            consume(pending);
+        else if (how < 224)
+            consume(in_.take_range(0, pending));
         // else: leave it for later (a slow reader)
     }
 
@@ -403,26 +416,38 @@ private:
         if (how < 176 || after_defer) {
             e = session_.accept();
         } else if (how < 208) {
-            static constexpr std::uint16_t codes[] = {450, 451, 452, 550, 551, 552, 553, 554, 421, 521};
+            static constexpr std::uint16_t codes[] = {450, 451, 452, 550, 551,
+                                                      552, 553, 554, 421, 521};
             const std::uint16_t code = codes[how % 10];
             const enhanced_status status{static_cast<std::uint8_t>(code / 100), 7, 1};
-            e = session_.reject(code, (how & 1u) ? status : enhanced_status{}, "Refused by the fuzz policy");
-            if (e == errc::invalid_argument) e = session_.accept();
+            e = session_.reject(code, (how & 1u) ? status : enhanced_status{},
+                                "Refused by the fuzz policy");
+            if (e == errc::invalid_argument)
+                e = session_.accept();
             else if (kind == k::auth && code >= 500)
                 ++auth_refused_;
         } else if (how < 232) {
             std::uint16_t code = 250;
-            if (kind == k::connect || kind == k::starttls) code = 220;
-            else if (kind == k::data) code = 354;
-            else if (kind == k::auth) code = 235;
-            else if (kind == k::vrfy || kind == k::expn) code = 252;
-            else if (kind == k::help) code = 214;
-            const std::string_view lines[] = {"mx.example.org first line", "second line", "third line"};
-            if ((how & 1u) != 0) e = session_.reply(code, {}, lines, 1 + how % 3);
-            else e = session_.reply(code, {}, "mx.example.org custom reply");
+            if (kind == k::connect || kind == k::starttls)
+                code = 220;
+            else if (kind == k::data)
+                code = 354;
+            else if (kind == k::auth)
+                code = 235;
+            else if (kind == k::vrfy || kind == k::expn)
+                code = 252;
+            else if (kind == k::help)
+                code = 214;
+            const std::string_view lines[] = {"mx.example.org first line", "second line",
+                                              "third line"};
+            if ((how & 1u) != 0)
+                e = session_.reply(code, {}, lines, 1 + how % 3);
+            else
+                e = session_.reply(code, {}, "mx.example.org custom reply");
             if (e == errc::invalid_argument) e = session_.accept();
         } else if (kind == k::auth) {
-            e = session_.challenge((how & 1u) ? std::string_view("challenge\0x", 11) : std::string_view());
+            e = session_.challenge((how & 1u) ? std::string_view("challenge\0x", 11)
+                                              : std::string_view());
         } else {
             e = session_.accept();
         }
@@ -460,9 +485,11 @@ private:
                 FUZZ_CHECK(ev.bare_line_ending == has_bare_ending_or_nul(body_));
             }
             std::size_t end = 0;
-            const bool matched = reference_bdat(input_, min_start_, body_, cfg_.lenient_bare_lf_commands, end);
+            const bool matched =
+                reference_bdat(input_, min_start_, body_, cfg_.lenient_bare_lf_commands, end);
             if (!matched) {
-                std::fprintf(stderr, "delivered BDAT body \"%s\" matches no BDAT payloads\n", escaped(body_).c_str());
+                std::fprintf(stderr, "delivered BDAT body \"%s\" matches no BDAT payloads\n",
+                             escaped(body_).c_str());
             }
             FUZZ_CHECK(matched);
         }

@@ -29,8 +29,8 @@ struct pair_server::impl {
 
     smtpp::server_config config;
     smtpp::server_session session;
-    std::deque<std::string> inbox;   // received, not yet given to the session
-    std::string feeding;             // what the session currently reads in place
+    std::deque<std::string> inbox; // received, not yet given to the session
+    std::string feeding;           // what the session currently reads in place
     bool eof_pending = false;
     bool eof_given = false;
     bool tls_wait = false;

@@ -9,7 +9,6 @@
 #include <cstdint>
 #include <string_view>
 
-
 SMTPP_NAMESPACE_BEGIN
 namespace detail {
 

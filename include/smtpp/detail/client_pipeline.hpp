@@ -83,9 +83,12 @@ static_assert(rules_in_enum_order(), "client_command_rules must follow client_co
 [[nodiscard]] constexpr bool answers(client_command command, int code) noexcept {
     const client_command_rule& rule = rule_for(command);
     switch (code / 100) {
-    case 2: return rule.completes_on_2yz;
-    case 3: return rule.continues_on_3yz;
-    default: return command != client_command::rset;
+    case 2:
+        return rule.completes_on_2yz;
+    case 3:
+        return rule.continues_on_3yz;
+    default:
+        return command != client_command::rset;
     }
 }
 
@@ -135,7 +138,8 @@ public:
     void release(output_queue& out, bool pipelining, std::size_t output_limit) {
         while (!staged_.empty()) {
             if (out.size() >= output_limit) return;
-            if (!expected_.empty() && (!pipelining || !rule_for(expected_.back().command).may_be_followed))
+            if (!expected_.empty() &&
+                (!pipelining || !rule_for(expected_.back().command).may_be_followed))
                 return;
             const staged next = staged_.pop();
             out.append(text_.data() + head_, next.length);

@@ -32,7 +32,8 @@ public:
     enum class mechanism_kind : unsigned char { plain, login, caller };
 
     // The first of `wanted` the server offers; false when none is.
-    [[nodiscard]] bool choose(const std::vector<std::string>& wanted, const capabilities& offered) noexcept {
+    [[nodiscard]] bool choose(const std::vector<std::string>& wanted,
+                              const capabilities& offered) noexcept {
         for (std::size_t i = 0; i < wanted.size(); ++i) {
             if (!offered.has_auth_mechanism(wanted[i])) continue;
             name_ = wanted[i];
@@ -63,7 +64,8 @@ public:
     void answer(std::string_view prompt, const client_credentials& c, std::string& out) {
         const std::size_t step = steps_++;
         out.clear();
-        const std::string* login = kind_ == mechanism_kind::login ? login_answer(prompt, step, c) : nullptr;
+        const std::string* login =
+            kind_ == mechanism_kind::login ? login_answer(prompt, step, c) : nullptr;
         if (kind_ == mechanism_kind::plain && step == 0) {
             if (plain_response(c, out) != errc::ok) out.assign("*");
         } else if (login != nullptr) {
@@ -84,9 +86,12 @@ private:
     [[nodiscard]] static const std::string* login_answer(std::string_view prompt, std::size_t step,
                                                          const client_credentials& c) noexcept {
         switch (sasl_login_classify(prompt)) {
-        case sasl_login_prompt::username: return &c.username;
-        case sasl_login_prompt::password: return &c.password;
-        case sasl_login_prompt::unknown: break;
+        case sasl_login_prompt::username:
+            return &c.username;
+        case sasl_login_prompt::password:
+            return &c.password;
+        case sasl_login_prompt::unknown:
+            break;
         }
         if (step == 0) return &c.username;
         if (step == 1) return &c.password;

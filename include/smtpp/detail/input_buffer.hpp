@@ -43,8 +43,8 @@ public:
     // than offered when the limit is reached, 0 while in-place bytes are unread).
     std::size_t copy_in(std::string_view bytes, std::size_t limit) {
         if (!view_drained() || held_unread() >= limit) return 0;
-        const std::size_t take = bytes.size() < limit - held_unread() ? bytes.size()
-                                                                       : limit - held_unread();
+        const std::size_t take =
+            bytes.size() < limit - held_unread() ? bytes.size() : limit - held_unread();
         compact();
         append_bounded(held_, bytes.data(), take, limit);
         return take;
@@ -77,9 +77,12 @@ public:
                 frame f;
                 if (line_at(held_, held_pos_, max_line, lf_ends_line, f)) return f;
                 // What is held is one partial line: already too long, or waiting for more.
-                if (held_unread() >= max_line) start_skipping({}, 0);
-                else if (view_drained()) return {};
-                else pull_from_view(max_line);
+                if (held_unread() >= max_line)
+                    start_skipping({}, 0);
+                else if (view_drained())
+                    return {};
+                else
+                    pull_from_view(max_line);
                 continue;
             }
             if (view_drained()) return {};
@@ -167,7 +170,8 @@ private:
         if (lf == std::string_view::npos) return false;
         const std::string_view line = text.substr(pos, lf + 1 - pos);
         pos = lf + 1;
-        f = line.size() > max_line ? frame{frame_status::too_long, {}, false} : make_line(line, bare_lf);
+        f = line.size() > max_line ? frame{frame_status::too_long, {}, false}
+                                   : make_line(line, bare_lf);
         return true;
     }
 
@@ -177,8 +181,9 @@ private:
         const std::string_view rest = view_.substr(view_pos_);
         const void* hit = std::memchr(rest.data(), '\n', rest.size());
         const std::size_t take =
-            hit == nullptr ? rest.size()
-                           : static_cast<std::size_t>(static_cast<const char*>(hit) - rest.data()) + 1;
+            hit == nullptr
+                ? rest.size()
+                : static_cast<std::size_t>(static_cast<const char*>(hit) - rest.data()) + 1;
         if (held_unread() + take > max_line) return start_skipping(rest, 0);
         compact();
         held_.append(rest.data(), take);
@@ -211,8 +216,8 @@ private:
     bool skip_long_line(bool lf_ends_line) noexcept {
         for (;;) {
             const bool from_held = held_unread() != 0;
-            const std::string_view s = from_held ? std::string_view(held_).substr(held_pos_)
-                                                 : view_.substr(view_pos_);
+            const std::string_view s =
+                from_held ? std::string_view(held_).substr(held_pos_) : view_.substr(view_pos_);
             if (s.empty()) return false;
             const void* hit = std::memchr(s.data(), '\n', s.size());
             if (hit == nullptr) {

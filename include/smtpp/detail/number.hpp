@@ -35,8 +35,8 @@ namespace detail {
 inline constexpr std::size_t max_decimal_digits = 20;
 
 // The decimal digits of `n`, written at the end of `buffer`; the view points into it.
-[[nodiscard]] constexpr std::string_view format_decimal(std::uint64_t n,
-                                                        char (&buffer)[max_decimal_digits]) noexcept {
+[[nodiscard]] constexpr std::string_view
+format_decimal(std::uint64_t n, char (&buffer)[max_decimal_digits]) noexcept {
     std::size_t i = sizeof buffer;
     do {
         buffer[--i] = static_cast<char>('0' + n % 10);

@@ -22,21 +22,25 @@ enum class transaction_state : std::uint8_t { none, mail, recipients, chunks };
 
 struct sequence_rule {
     verb command;
-    hello_state needs;              // the least greeting the command needs
-    const char* refused[4];         // per transaction_state: nullptr allowed, else the 503 text
+    hello_state needs;      // the least greeting the command needs
+    const char* refused[4]; // per transaction_state: nullptr allowed, else the 503 text
 };
 
 inline constexpr sequence_rule sequence_rules[] = {
-    {verb::mail, hello_state::helo,
+    {verb::mail,
+     hello_state::helo,
      {nullptr, "Nested MAIL command", "Nested MAIL command", "Nested MAIL command"}},
     {verb::rcpt, hello_state::helo, {"Need MAIL command", nullptr, nullptr, "RCPT after BDAT"}},
-    {verb::data, hello_state::helo,
+    {verb::data,
+     hello_state::helo,
      {"Need MAIL command", "No valid recipients", nullptr, "DATA after BDAT"}},
     {verb::bdat, hello_state::ehlo, {"Need MAIL command", "No valid recipients", nullptr, nullptr}},
-    {verb::starttls, hello_state::ehlo,
+    {verb::starttls,
+     hello_state::ehlo,
      {nullptr, "STARTTLS not allowed in a mail transaction",
       "STARTTLS not allowed in a mail transaction", "STARTTLS not allowed in a mail transaction"}},
-    {verb::auth, hello_state::ehlo,
+    {verb::auth,
+     hello_state::ehlo,
      {nullptr, "AUTH not allowed in a mail transaction", "AUTH not allowed in a mail transaction",
       "AUTH not allowed in a mail transaction"}},
 };

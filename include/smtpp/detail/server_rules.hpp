@@ -31,9 +31,9 @@ enum class decision_effect : std::uint8_t {
 
 struct decision_rule {
     server_event_kind kind;
-    std::uint16_t positive_code;   // the one positive code allowed, or 0 for any 2yz
-    reply_spec default_reply;      // accept() (connect and hello build theirs from the config)
-    bool multi_line_positive;      // a positive reply may have several lines
+    std::uint16_t positive_code; // the one positive code allowed, or 0 for any 2yz
+    reply_spec default_reply;    // accept() (connect and hello build theirs from the config)
+    bool multi_line_positive;    // a positive reply may have several lines
     decision_effect on_accept;
     decision_effect on_reject;
 };
@@ -41,7 +41,8 @@ struct decision_rule {
 inline constexpr decision_rule decision_rules[] = {
     {server_event_kind::connect, 220, replies::service_ready, false, decision_effect::greet,
      decision_effect::refuse_service},
-    {server_event_kind::hello, 0, replies::ok, false, decision_effect::hello, decision_effect::none},
+    {server_event_kind::hello, 0, replies::ok, false, decision_effect::hello,
+     decision_effect::none},
     {server_event_kind::mail, 0, replies::sender_ok, true, decision_effect::open_transaction,
      decision_effect::none},
     {server_event_kind::rcpt, 0, replies::recipient_ok, true, decision_effect::add_recipient,
@@ -71,7 +72,8 @@ inline constexpr decision_rule decision_rules[] = {
 }
 
 // Whether `code` is a positive answer the decision allows (a 4yz/5yz is always a refusal).
-[[nodiscard]] constexpr bool is_allowed_positive(const decision_rule& rule, std::uint16_t code) noexcept {
+[[nodiscard]] constexpr bool is_allowed_positive(const decision_rule& rule,
+                                                 std::uint16_t code) noexcept {
     return rule.positive_code != 0 ? code == rule.positive_code : code / 100 == 2;
 }
 
