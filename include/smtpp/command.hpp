@@ -94,6 +94,26 @@ struct raw_param {
     }
 };
 
+// A raw_param kept in a command: offsets into its line, a third of the size of three
+// pointers (a command is part of every server session).
+struct kept_param {
+    std::uint32_t begin;
+    std::uint32_t equals;
+    std::uint32_t end;
+
+    [[nodiscard]] static bool fits(const raw_param& p, const char* line) noexcept {
+        return static_cast<std::uint64_t>(p.end - line) <= UINT32_MAX;
+    }
+    [[nodiscard]] static kept_param of(const raw_param& p, const char* line) noexcept {
+        return {static_cast<std::uint32_t>(p.begin - line),
+                static_cast<std::uint32_t>(p.equals - line),
+                static_cast<std::uint32_t>(p.end - line)};
+    }
+    [[nodiscard]] esmtp_param view(const char* line) const noexcept {
+        return raw_param{line + begin, line + equals, line + end}.view();
+    }
+};
+
 } // namespace detail
 
 // A parsed command. Every view points into the line given to parse_command and lives as long
@@ -129,11 +149,11 @@ struct command {
     std::size_t extra_count = 0;
     [[nodiscard]] esmtp_param extra_param(std::size_t i) const noexcept {
         SMTPP_ASSERT(i < extra_count); // the slots beyond it are uninitialised
-        return extra_storage[i].view();
+        return extra_storage[i].view(line.data());
     }
     // Set up to extra_count only. Left uninitialised on purpose: zeroing it would cost every
     // parse_command call as much as parsing a short command.
-    detail::raw_param extra_storage[max_extra_params];
+    detail::kept_param extra_storage[max_extra_params];
 
     // BDAT
     std::uint64_t bdat_size = 0;
@@ -589,8 +609,9 @@ enum class param_key : unsigned {
     for (std::size_t i = 0; i < c.extra_count; ++i) {
         if (iequals(c.extra_param(i).keyword, p.keyword)) return errc::duplicate_parameter;
     }
-    if (c.extra_count == max_extra_params) return errc::too_many_parameters;
-    c.extra_storage[c.extra_count++] = raw;
+    if (c.extra_count == max_extra_params || !kept_param::fits(raw, c.line.data()))
+        return errc::too_many_parameters;
+    c.extra_storage[c.extra_count++] = kept_param::of(raw, c.line.data());
     return errc::ok;
 }
 

@@ -113,11 +113,14 @@ struct server_transaction {
 };
 
 // The final replies of a message: one in SMTP, one per accepted recipient in LMTP.
+// The message whose final replies are being asked for (LMTP: one per accepted recipient).
 struct final_replies {
     std::size_t sent = 0;
     std::size_t due = 0;
-    data_findings findings;
     std::uint64_t size = 0;
+    bool eight_bit = false;
+    bool bare_line_ending = false; // bare CR, bare LF or NUL (accepted: lenient_bare_line_endings)
+    bool long_line = false;
 };
 
 // Why the chunk being read was refused, and what its end brings.
@@ -277,6 +280,9 @@ private:
     server_event next_bdat();
     server_event on_command(const detail::frame& f);
     server_event dispatch(const command& c);
+    [[nodiscard]] command_options parse_options() const noexcept;
+    [[nodiscard]] std::size_t mail_rcpt_limit() const noexcept;
+    [[nodiscard]] std::size_t frame_limit() const noexcept;
     [[nodiscard]] std::size_t line_limit(verb v) const noexcept;
     [[nodiscard]] errc blocked_by_policy(verb v, reply_spec& why) const noexcept;
     [[nodiscard]] detail::transaction_state transaction_state() const noexcept;
@@ -308,7 +314,7 @@ private:
     // ---- message ends ----
     server_event data_end();
     server_event chunk_end();
-    server_event message_complete(bool chunked, bool bad_endings);
+    server_event message_complete(const data_findings& f, std::uint64_t size, bool chunked);
     server_event fail_message(const reply_spec& r, errc e);
     server_event ask_message_end() noexcept;
 
@@ -336,9 +342,6 @@ private:
     void new_wait() noexcept { ++wait_serial_; }
 
     server_config config_;
-    command_options options_;
-    std::size_t mail_rcpt_limit_ = 0;
-    std::size_t frame_limit_ = 0;
 
     detail::output_queue out_;
     detail::input_buffer in_;
@@ -359,9 +362,9 @@ private:
     detail::hello_state hello_ = detail::hello_state::none;
     kind decision_ = kind::need_data; // need_data: no decision pending
     errc close_reason_ = errc::ok;
-    reply_spec refusal_ = replies::service_refused;
-    std::size_t errors_ = 0;
-    std::size_t auth_failures_ = 0;
+    const reply_spec* refusal_ = &replies::service_refused; // a catalog entry
+    std::uint32_t errors_ = 0;                              // saturating counters
+    std::uint32_t auth_failures_ = 0;
     std::uint64_t wait_serial_ = 0;
     std::uint64_t body_octets_ = 0; // of the body being read, for the data-block waits
     bool closed_ = false;
@@ -381,14 +384,6 @@ inline server_session::server_session(const server_config& config)
     : config_(config), data_(config.limit.text_line, config.limit.message_size),
       chunk_text_(config.limit.text_line) {
     out_.set_growth_limit(config_.limit.output_buffer);
-    options_.address = make_address_options(config_.limit, false);
-    options_.lenient_space_after_colon = config_.lenient_space_after_colon;
-    options_.offer = config_.offer;
-    options_.auth = !config_.auth_mechanisms.empty();
-    mail_rcpt_limit_ = mail_rcpt_line_limit(config_.limit, options_);
-    frame_limit_ = mail_rcpt_limit_;
-    if (options_.auth && config_.limit.auth_line > frame_limit_)
-        frame_limit_ = config_.limit.auth_line;
     tls_ = config_.tls_active;
     if (config_.validate() != errc::ok) close(errc::invalid_config);
 }
@@ -488,7 +483,7 @@ inline server_event server_session::next_line() {
         if (out_.size() >= config_.limit.output_buffer)
             return make(kind::output_full, errc::output_full);
         const bool auth = mode_ == mode::auth;
-        const detail::frame f = in_.next_line(auth ? config_.limit.auth_line : frame_limit_,
+        const detail::frame f = in_.next_line(auth ? config_.limit.auth_line : frame_limit(),
                                               config_.lenient_bare_lf_commands);
         if (f.status == detail::frame_status::need_more) return at_input_end();
         new_wait(); // a line is in: the wait for the next one starts afresh
@@ -506,12 +501,11 @@ inline server_event server_session::on_command(const detail::frame& f) {
     if (f.bare_lf) return error(replies::bare_lf_in_command, errc::bare_lf);
     if (f.text.find('\r') != std::string_view::npos)
         return error(replies::bare_cr_in_command, errc::bare_cr);
-    options_.address.allow_utf8 = txn_.utf8;
-    parse_command(f.text, options_, parsed_);
+    parse_command(f.text, parse_options(), parsed_);
     const command& c = parsed_.cmd;
     if (c.kind == verb::bdat && !parsed_.ok()) return close_unframed();
     if (phase_ == phase::refused && !(c.kind == verb::quit && parsed_.ok())) {
-        return refuse(c, refusal_, errc::bad_sequence);
+        return refuse(c, *refusal_, errc::bad_sequence);
     }
     if (f.text.size() + 2 > line_limit(c.kind))
         return error(replies::line_too_long, errc::line_too_long);
@@ -543,8 +537,24 @@ inline server_event server_session::close_unframed() {
     return closed_event();
 }
 
+// The MAIL/RCPT line limit of every extension offered, HELO session or not: a line is
+// framed before its verb is known.
+inline std::size_t server_session::mail_rcpt_limit() const noexcept {
+    command_options offered;
+    offered.offer = config_.offer;
+    offered.auth = !config_.auth_mechanisms.empty();
+    return mail_rcpt_line_limit(config_.limit, offered);
+}
+
+// The longest command line framed (a longer one is skipped and answered 500).
+inline std::size_t server_session::frame_limit() const noexcept {
+    const std::size_t mail_rcpt = mail_rcpt_limit();
+    const bool auth = !config_.auth_mechanisms.empty();
+    return auth && config_.limit.auth_line > mail_rcpt ? config_.limit.auth_line : mail_rcpt;
+}
+
 inline std::size_t server_session::line_limit(verb v) const noexcept {
-    if (v == verb::mail || v == verb::rcpt) return mail_rcpt_limit_;
+    if (v == verb::mail || v == verb::rcpt) return mail_rcpt_limit();
     if (v == verb::auth && !config_.auth_mechanisms.empty()) return config_.limit.auth_line;
     return config_.limit.command_line;
 }
@@ -821,9 +831,10 @@ inline server_event server_session::auth_event(bool has_response) noexcept {
     ev.data = sasl_.response();
     if (sasl_.step() == 0) ev.cmd = &parsed_.cmd;
     if (has_response && sasl_.kind() != detail::server_sasl::mechanism_kind::other) {
-        ev.authzid = sasl_.fields().authzid;
-        ev.authcid = sasl_.fields().authcid;
-        ev.password = sasl_.fields().password;
+        const sasl_plain fields = sasl_.fields();
+        ev.authzid = fields.authzid;
+        ev.authcid = fields.authcid;
+        ev.password = fields.password;
         if (sasl_.kind() == detail::server_sasl::mechanism_kind::login) ev.data = ev.password;
     }
     return ev;
@@ -872,10 +883,7 @@ inline server_event server_session::next_data() {
 inline server_event server_session::data_end() {
     mode_ = mode::command;
     body_done_ = false;
-    final_.findings = data_.findings();
-    final_.size = data_.size();
-    const data_findings& f = final_.findings;
-    return message_complete(false, f.bare_cr || f.bare_lf || f.nul);
+    return message_complete(data_.findings(), data_.size(), false);
 }
 
 inline server_event server_session::next_bdat() {
@@ -916,27 +924,29 @@ inline server_event server_session::chunk_end() {
     txn_.body_size += chunk_.size();
     if (chunk_last_) {
         chunk_text_.finish();
-        final_.findings = chunk_text_.findings();
-        final_.size = txn_.body_size;
-        data_findings& f = final_.findings;
+        data_findings f = chunk_text_.findings();
         // RFC 3030 2: only BODY=BINARYMIME may carry octets that are not CRLF-canonical text.
         if (txn_.binary) f.bare_cr = f.bare_lf = f.nul = f.long_line = false;
-        return message_complete(true, f.bare_cr || f.bare_lf || f.nul);
+        return message_complete(f, txn_.body_size, true);
     }
     server_event ev = ask(kind::bdat_chunk);
     ev.size = chunk_.size();
     return ev;
 }
 
-inline server_event server_session::message_complete(bool chunked, bool bad_endings) {
-    if (final_.findings.too_large)
-        return fail_message(replies::message_too_big, errc::message_too_large);
-    if (bad_endings && !config_.lenient_bare_line_endings) {
-        return fail_message(replies::bad_line_endings, final_.findings.error());
-    }
+inline server_event server_session::message_complete(const data_findings& f, std::uint64_t size,
+                                                     bool chunked) {
+    const bool bad_endings = f.bare_cr || f.bare_lf || f.nul;
+    if (f.too_large) return fail_message(replies::message_too_big, errc::message_too_large);
+    if (bad_endings && !config_.lenient_bare_line_endings)
+        return fail_message(replies::bad_line_endings, f.error());
     txn_.chunks = txn_.chunks || chunked;
-    final_.sent = 0;
+    final_ = {};
     final_.due = config_.lmtp ? txn_.accepted : 1;
+    final_.size = size;
+    final_.eight_bit = f.eight_bit;
+    final_.bare_line_ending = bad_endings;
+    final_.long_line = f.long_line;
     return ask_message_end();
 }
 
@@ -947,10 +957,9 @@ inline server_event server_session::ask_message_end() noexcept {
     ev.size = final_.size;
     ev.chunked = txn_.chunks;
     ev.last_reply = final_.sent + 1 >= final_.due;
-    const data_findings& f = final_.findings;
-    ev.eight_bit = f.eight_bit;
-    ev.bare_line_ending = f.bare_cr || f.bare_lf || f.nul;
-    ev.long_line = f.long_line;
+    ev.eight_bit = final_.eight_bit;
+    ev.bare_line_ending = final_.bare_line_ending;
+    ev.long_line = final_.long_line;
     return ev;
 }
 
@@ -1033,7 +1042,8 @@ inline bool server_session::counts_as_error(std::uint16_t code) noexcept {
 inline server_event server_session::error(const reply_spec& r, errc e, bool counts) {
     write(r);
     const std::size_t max = config_.limit.errors_before_disconnect;
-    if (counts && counts_as_error(r.code) && max != 0 && ++errors_ >= max) {
+    if (counts && counts_as_error(r.code) && errors_ != UINT32_MAX) ++errors_;
+    if (counts && counts_as_error(r.code) && max != 0 && errors_ >= max) {
         write(replies::too_many_errors);
         close(errc::too_many_errors);
     }
@@ -1113,7 +1123,7 @@ inline void server_session::apply(detail::decision_effect effect, std::uint16_t 
     case effect_kind::refuse_service:
         if (code / 100 == 4) return close(errc::service_closing);
         phase_ = phase::refused;
-        refusal_ = code == 521 ? replies::does_not_accept_mail : replies::service_refused;
+        refusal_ = code == 521 ? &replies::does_not_accept_mail : &replies::service_refused;
         return;
     case effect_kind::hello:
         end_transaction(errc::ok, 250); // RFC 5321 4.1.4: an accepted EHLO acts as RSET
@@ -1170,7 +1180,8 @@ inline void server_session::after_message_reply() {
 // tries per connection, not millions). Temporary refusals (454) do not count.
 inline void server_session::count_auth_failure() {
     const std::size_t max = config_.limit.auth_failures_before_disconnect;
-    if (max == 0 || ++auth_failures_ < max) return;
+    if (auth_failures_ != UINT32_MAX) ++auth_failures_;
+    if (max == 0 || auth_failures_ < max) return;
     write(replies::too_many_auth_failures);
     close(errc::too_many_auth_failures);
 }
@@ -1188,7 +1199,7 @@ inline errc server_session::tls_established(bool acceptable) {
     new_wait();
     if (!acceptable) {
         phase_ = phase::refused;
-        refusal_ = replies::tls_not_acceptable;
+        refusal_ = &replies::tls_not_acceptable;
     }
     return errc::ok;
 }
@@ -1226,12 +1237,20 @@ inline void server_session::end_transaction(errc why, std::uint16_t code) noexce
     chunk_text_.reset();
 }
 
-// A HELO session negotiated no extension (RFC 5321 2.2.1): MAIL/RCPT take no parameters.
+// What the parser accepts now. A HELO session negotiated no extension (RFC 5321 2.2.1): MAIL
+// and RCPT take no parameters. UTF-8 addresses in RCPT only after MAIL ... SMTPUTF8.
+inline command_options server_session::parse_options() const noexcept {
+    command_options o;
+    o.address = make_address_options(config_.limit, txn_.utf8);
+    o.lenient_space_after_colon = config_.lenient_space_after_colon;
+    const bool extended = hello_ != detail::hello_state::helo;
+    o.offer = extended ? config_.offer : extensions::none();
+    o.auth = extended && !config_.auth_mechanisms.empty();
+    return o;
+}
+
 inline void server_session::set_hello(detail::hello_state hello) noexcept {
     hello_ = hello;
-    const bool extended = hello != detail::hello_state::helo || config_.lenient_helo_extensions;
-    options_.offer = extended ? config_.offer : extensions::none();
-    options_.auth = extended && !config_.auth_mechanisms.empty();
     if (hello == detail::hello_state::helo && config_.lenient_helo_extensions)
         hello_ = detail::hello_state::ehlo;
 }

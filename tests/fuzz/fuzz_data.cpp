@@ -252,7 +252,7 @@ encoded run_encoder(std::string_view body, const data_encoder_options& o,
     auto feed = [&](std::string_view piece) {
         if (out.error != errc::ok) return;
         if (!use_next) {
-            out.error = encoder.encode(piece, out.wire);
+            out.error = encoder.encode(out.wire, piece);
             return;
         }
         while (!piece.empty()) {

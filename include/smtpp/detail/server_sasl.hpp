@@ -12,6 +12,7 @@
 #include <smtpp/sasl.hpp>
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -32,7 +33,8 @@ public:
     // A new exchange for `mechanism` (as the client wrote it: kept upper-cased).
     void start(std::string_view mechanism) noexcept {
         wipe();
-        length_ = mechanism.size() < sizeof name_ ? mechanism.size() : sizeof name_;
+        length_ = static_cast<std::uint8_t>(mechanism.size() < sizeof name_ ? mechanism.size()
+                                                                            : sizeof name_);
         for (std::size_t i = 0; i < length_; ++i) name_[i] = to_upper(mechanism[i]);
         kind_ = iequals(this->mechanism(), "PLAIN")   ? mechanism_kind::plain
                 : iequals(this->mechanism(), "LOGIN") ? mechanism_kind::login
@@ -44,7 +46,7 @@ public:
     // Decodes one response (strict base64, RFC 4954 4; "=" of an initial response is empty)
     // and says what follows. Errors: bad_base64 (then the exchange is over: wipe()).
     [[nodiscard]] errc take_response(std::string_view base64_text, bool initial, next& what) {
-        if (!initial) ++step_;
+        if (!initial && step_ != UINT32_MAX) ++step_; // counts, saturating
         if (kind_ != mechanism_kind::login || !have_user_) wipe_buffer();
         if (!(initial && base64_text == "=")) {
             if (const errc e = decode_append(base64_text); e != errc::ok) return e;
@@ -59,12 +61,21 @@ public:
     // The last decoded response (LOGIN: user name and password, one after the other).
     [[nodiscard]] std::string_view response() const noexcept { return buffer_; }
     // PLAIN and LOGIN, once next::decide: the credentials (views into this object).
-    [[nodiscard]] const sasl_plain& fields() const noexcept { return fields_; }
+    [[nodiscard]] sasl_plain fields() const noexcept {
+        sasl_plain fields;
+        if (kind_ == mechanism_kind::plain) {
+            (void)sasl_plain_parse(buffer_, fields); // checked by classify()
+        } else if (kind_ == mechanism_kind::login) {
+            fields.authcid = std::string_view(buffer_).substr(0, user_size_);
+            fields.password = std::string_view(buffer_).substr(user_size_);
+        }
+        return fields;
+    }
 
     // Forgets the credentials and zeroes the memory they were in.
     void wipe() noexcept {
         wipe_buffer();
-        fields_ = {};
+        user_size_ = 0;
     }
 
     [[nodiscard]] std::size_t heap_bytes() const noexcept { return heap_bytes_of(buffer_); }
@@ -74,16 +85,12 @@ private:
     next classify() {
         if (kind_ == mechanism_kind::login && !have_user_) {
             have_user_ = true;
-            user_size_ = buffer_.size();
+            user_size_ = static_cast<std::uint32_t>(buffer_.size());
             return next::ask_password;
         }
-        fields_ = {};
-        if (kind_ == mechanism_kind::plain && sasl_plain_parse(buffer_, fields_) != errc::ok)
+        sasl_plain fields;
+        if (kind_ == mechanism_kind::plain && sasl_plain_parse(buffer_, fields) != errc::ok)
             return next::malformed;
-        if (kind_ == mechanism_kind::login) {
-            fields_.authcid = std::string_view(buffer_).substr(0, user_size_);
-            fields_.password = std::string_view(buffer_).substr(user_size_);
-        }
         return next::decide;
     }
 
@@ -101,14 +108,14 @@ private:
         buffer_.clear();
     }
 
+    // Small fields: a session holds one of these whether or not AUTH is used.
     std::string buffer_;
-    sasl_plain fields_;
     char name_[20] = {};
-    std::size_t length_ = 0;
+    std::uint8_t length_ = 0;
     mechanism_kind kind_ = mechanism_kind::other;
-    std::size_t step_ = 0;
-    std::size_t user_size_ = 0;
     bool have_user_ = false;
+    std::uint32_t step_ = 0;
+    std::uint32_t user_size_ = 0; // bounded by limits.auth_line
 };
 
 } // namespace detail
