@@ -1368,6 +1368,30 @@ TEST_CASE("S-2920-3.1-e: replies are read while output is pending; huge RCPT lis
     CHECK(max_pending < 4096 + 100);
 }
 
+TEST_CASE("client: an asynchronous write holds pending_output() while more is queued",
+          "[client][api][lifetime]") {
+    client_session s(basic_config());
+    smtpp_test::give(s, "220 mx\r\n250-mx\r\n250 PIPELINING\r\n");
+    while (s.next_event().kind != client_event_kind::ready) {}
+    recipient to{"b@x.example"};
+    REQUIRE(s.send_mail({"a@b.example", &to, 1}) == errc::ok);
+    const std::string_view in_flight = s.pending_output(); // EHLO ... DATA, being written
+    const std::string copy(in_flight);
+    smtpp_test::give(s, "250 ok\r\n250 ok\r\n354 go\r\n");
+    client_event e = s.next_event();
+    while (e.kind != client_event_kind::send_body) e = s.next_event();
+    for (int i = 0; i < 200; ++i) {
+        REQUIRE(s.send_body(std::string(100, 'x') + "\r\n") == errc::ok);
+        CHECK(in_flight == copy); // the body queues behind the bytes being written
+    }
+    REQUIRE(s.end_body() == errc::ok);
+    CHECK(s.pending_output().data() == in_flight.data());
+    s.consume_output(in_flight.size());
+    const std::string rest = smtpp_test::take_output(s);
+    CHECK(rest.size() == 200 * 102 + 3);
+    CHECK(copy.find("DATA\r\n") != std::string::npos);
+}
+
 TEST_CASE("client: receive() copies, receive_in_place() reads in place until drained",
           "[client][api]") {
     client_session s(basic_config());

@@ -242,6 +242,36 @@ TEST_CASE("receive_in_place() takes nothing while earlier in-place bytes are unr
     CHECK(s.receive("x") == 0);
 }
 
+TEST_CASE("an asynchronous write holds pending_output() while decisions queue more replies",
+          "[server][api][lifetime]") {
+    // An Asio async_write or io_uring submission points at pending_output() until it
+    // completes; meanwhile the loop reads on and answers decisions. Under ASan a moved or
+    // freed block would be reported here.
+    smtpp::server_session s(test_config());
+    REQUIRE(s.next_event().kind == kind::connect);
+    REQUIRE(s.accept() == errc::ok);
+    const std::string_view in_flight = s.pending_output(); // the write starts
+    const std::string copy(in_flight);
+    std::string pipelined = "EHLO c.example\r\nMAIL FROM:<a@b.example>\r\n";
+    for (int i = 0; i < 100; ++i) pipelined += "RCPT TO:<r" + std::to_string(i) + "@y.example>\r\n";
+    smtpp_test::give(s, pipelined);
+    std::size_t decisions = 0;
+    for (server_event ev = s.next_event(); ev.kind != kind::need_data; ev = s.next_event()) {
+        REQUIRE(smtpp::is_decision(ev.kind));
+        REQUIRE(s.accept() == errc::ok);
+        ++decisions;
+        CHECK(in_flight == copy); // unchanged while replies pile up behind it
+    }
+    CHECK(decisions == 102);
+    CHECK(s.pending_output().data() == in_flight.data());
+    CHECK(s.pending_output_size() > 100 * 20);
+    s.consume_output(in_flight.size()); // the write completed
+    const std::string rest = smtpp_test::take_output(s);
+    CHECK(rest.substr(0, 15) == "250-mx.example\r");
+    // Every line once: the greeting, 6 EHLO lines, MAIL and 100 RCPT replies.
+    CHECK(replies_of(copy + rest).size() == 4 * (1 + 6 + 1 + 100));
+}
+
 TEST_CASE("reading_in_place() says when in-place bytes may be reused, decisions pending or not",
           "[server][api]") {
     smtpp::server_session s(test_config());
