@@ -54,8 +54,7 @@ struct client_harness {
             act(e);
             closed_seen = e.kind == client_event_kind::closed;
         }
-        wire.append(session.pending_output().data(), session.pending_output().size());
-        session.consume_output(session.pending_output().size());
+        wire += smtpp_test::take_output(session);
     }
 
     void act(const client_event& e) {
@@ -80,10 +79,24 @@ struct client_harness {
         }
     }
 
+    // The server's bytes, reply by reply (see reply_splitter), until the session closes.
     void feed(std::string_view bytes) {
+        bool fed = false;
+        splitter.split(bytes, [&](std::string_view reply) {
+            if (session.is_closed()) return;
+            feed_raw(reply);
+            fed = true;
+        });
+        if (!fed) pump();
+    }
+    // The bytes as one read, even when they hold replies to commands not sent yet. What the
+    // client queued is written first, as a transport does before the next read.
+    void feed_raw(std::string_view bytes) {
+        wire += smtpp_test::take_output(session);
         smtpp_test::give(session, bytes);
         pump();
     }
+    smtpp_test::reply_splitter splitter;
     void eof() {
         session.receive_eof();
         pump();

@@ -188,10 +188,24 @@ class player {
 public:
     explicit player(const fixture& f) : fixture_(f), session_(f.config) {}
 
+    // The server's bytes, reply by reply (see reply_splitter), until the session closes.
     void feed(std::string_view bytes) {
+        bool fed = false;
+        splitter.split(bytes, [&](std::string_view reply) {
+            if (session_.is_closed()) return;
+            feed_raw(reply);
+            fed = true;
+        });
+        if (!fed) pump();
+    }
+    // The bytes as one read, even when they hold replies to commands not sent yet. What the
+    // client queued is written first, as a transport does before the next read.
+    void feed_raw(std::string_view bytes) {
+        wire_ += smtpp_test::take_output(session_);
         smtpp_test::give(session_, bytes);
         pump();
     }
+    smtpp_test::reply_splitter splitter;
 
     void pump() {
         for (client_event e = session_.next_event(); e.kind != client_event_kind::need_data;
@@ -200,8 +214,7 @@ public:
             act(e);
             if (e.kind == client_event_kind::closed) break;
         }
-        wire_ += std::string(session_.pending_output());
-        session_.consume_output(session_.pending_output().size());
+        wire_ += smtpp_test::take_output(session_);
     }
 
     void handshake() {

@@ -117,7 +117,11 @@ public:
 
     // The oldest unsent bytes; valid and unchanged until consume_output() has taken all of
     // them. Possibly not all that is queued: ask again after consume_output().
-    [[nodiscard]] std::string_view pending_output() const noexcept { return out_.front(); }
+    [[nodiscard]] std::string_view pending_output() const noexcept {
+        const std::string_view front = out_.front();
+        if (written_ + front.size() > handed_out_) handed_out_ = written_ + front.size();
+        return front;
+    }
     [[nodiscard]] std::size_t pending_output_size() const noexcept { return out_.size(); }
     // Marks the first `n` octets of pending_output() as sent (clamped to its size).
     void consume_output(std::size_t n);
@@ -272,6 +276,8 @@ private:
     std::vector<char> reply_bytes_;
     reply reply_;
     detail::output_queue out_;
+    std::uint64_t written_ = 0;            // octets consumed from out_, ever
+    mutable std::uint64_t handed_out_ = 0; // octets pending_output() ever handed out
     detail::input_buffer in_;
     detail::command_pipeline commands_;
     detail::reusable_queue<client_event> events_;
@@ -337,6 +343,7 @@ inline bool client_session::wants_read() const noexcept {
 inline void client_session::consume_output(std::size_t n) {
     const std::size_t taken = n < out_.front_size() ? n : out_.front_size();
     out_.consume(taken);
+    written_ += taken;
     if (phase_ == phase::body) {
         // RFC 5321 4.5.3.2.5: each data block written is a wait of its own.
         const std::uint64_t block = config_.timeout.data_block_size;
@@ -468,6 +475,13 @@ inline void client_session::on_reply() {
     // all the others, as temporary.
     if (code == 421 && commands_.front().command != command::quit) {
         close_with(errc::service_closing, true);
+        return;
+    }
+    // A reply to a command the caller has not been handed yet (say, a second reply in the
+    // greeting's read) was sent before the server could have seen the command: it answers
+    // nothing, and taking it for the next command's reply would shift every later one.
+    if (commands_.front().ends_at > handed_out_) {
+        close_with(errc::unexpected_reply, true);
         return;
     }
     if (!detail::answers(commands_.front().command, code)) return protocol_failure();
@@ -987,13 +1001,13 @@ inline void client_session::stage_line(command c, std::size_t recipient, std::st
 
 inline void client_session::expect(command c, std::size_t recipient) {
     if (!commands_.awaiting()) new_wait();
-    commands_.expect(c, recipient);
+    commands_.expect(c, recipient, written_ + out_.size());
 }
 
 inline void client_session::release_staged() {
     if (closed_) return;
     const bool was_waiting = commands_.awaiting();
-    commands_.release(out_, pipelining(), config_.limit.output_buffer);
+    commands_.release(out_, pipelining(), config_.limit.output_buffer, written_);
     if (!was_waiting && commands_.awaiting()) new_wait();
 }
 

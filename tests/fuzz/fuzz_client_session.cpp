@@ -18,7 +18,9 @@
 //    (the class RFC 5321 4.3.2 lets complete RCPT, the final dot and BDAT LAST: never a 3yz),
 //    temporary/permanent with 4xx/5xx (or no reply), views inside reply.raw;
 //  - with auth_requires_tls, no AUTH command leaves before TLS (every configured mechanism
-//    carries a credential).
+//    carries a credential);
+//  - no reply answers a command not handed out yet (RFC 5321 4.2): each RCPT reply has a
+//    RCPT line in what pending_output() handed out, each successful message an end of data.
 #include <smtpp/client_session.hpp>
 
 #include "client_wire_check.hpp"
@@ -132,11 +134,52 @@ public:
 private:
     // Writes every queued octet, one pending_output() block after the other.
     void consume_all() {
-        while (session_.pending_output_size() != 0) consume(session_.pending_output().size());
+        while (session_.pending_output_size() != 0) consume(hand_out().size());
+    }
+
+    // pending_output(), noting what was handed out: a reply may only answer a command in it.
+    std::string_view hand_out() {
+        const std::string_view pending = session_.pending_output();
+        handed_.assign(wire_).append(pending.data(), pending.size());
+        return pending;
+    }
+
+    // Line starts of `text` that begin with `prefix`.
+    static std::size_t lines_starting(std::string_view text, std::string_view prefix) {
+        std::size_t n = 0;
+        for (std::size_t at = 0; at < text.size();) {
+            if (text.compare(at, prefix.size(), prefix) == 0) ++n;
+            const std::size_t lf = text.find('\n', at);
+            if (lf == std::string_view::npos) break;
+            at = lf + 1;
+        }
+        return n;
+    }
+
+    // RFC 5321 4.2: a reply follows the command it answers. Every accepted RCPT needs a RCPT
+    // line handed out for it, every delivered message an end of data ("." or BDAT LAST). Body
+    // octets can only add to these counts, never hide a missing command.
+    void check_reply_was_asked_for(const client_event& ev) {
+        if (ev.reply.code == 0 || ev.result != outcome::success)
+            return; // failures may carry
+                    // the reply that ended it
+        if (ev.kind == client_event_kind::recipient_result) {
+            ++rcpt_replies_;
+            FUZZ_CHECK(lines_starting(handed_, "RCPT TO:") >= rcpt_replies_);
+        }
+        if (ev.kind == client_event_kind::message_result && !final_reply_seen_) {
+            final_reply_seen_ = true;
+            ++final_replies_;
+            std::size_t ends = lines_starting(handed_, ".\r\n");
+            for (std::size_t at = handed_.find(" LAST\r\n"); at != std::string::npos;
+                 at = handed_.find(" LAST\r\n", at + 1))
+                ++ends;
+            FUZZ_CHECK(ends >= final_replies_);
+        }
     }
 
     void consume(std::size_t n) {
-        const std::string_view pending = session_.pending_output();
+        const std::string_view pending = hand_out();
         if (n > pending.size()) n = pending.size();
         if (requires_tls_for_auth_ && !session_.tls_active()) {
             const std::string_view sent = pending.substr(0, n);
@@ -147,7 +190,7 @@ private:
     }
 
     void maybe_consume() {
-        const std::size_t pending = session_.pending_output().size();
+        const std::size_t pending = hand_out().size();
         if (pending == 0) return;
         const std::uint8_t how = in_.take_u8();
         if (how < 192)
@@ -209,6 +252,7 @@ private:
         e.utf8_message = (in_.take_u8() & 7u) == 0;
         e.envid = in_.take_bool() ? "QQ314159" : "";
         content_ = e.body;
+        final_reply_seen_ = false;
         errc r = session_.send_mail(e);
         if (r != errc::ok && r != errc::invalid_state) {
             // Refused before anything was queued (the session stays ready): send a plain one.
@@ -262,7 +306,7 @@ private:
         if (verbose_)
             std::fprintf(stderr, "send_body(%zu octets) -> %s\n", piece.size(), to_string(e));
         if (e == errc::output_full) {
-            consume(session_.pending_output().size());
+            consume(hand_out().size());
             output_full_ = true;
             body_blocked_ = true; // wait for the next send_body event
             return;
@@ -323,6 +367,7 @@ private:
             break;
         case k::recipient_result:
         case k::message_result:
+            check_reply_was_asked_for(ev);
             // Never a success without a positive reply; a 4xx/5xx reply is never a success; a
             // failure next to a positive reply (250 to DATA) says why (findings/client_session-1).
             if (ev.result == outcome::success)
@@ -369,6 +414,10 @@ private:
     std::deque<smtpp_fuzz::sent_body> bodies_;
     std::size_t mails_sent_ = 0; // successful send_mail() calls: MAIL commands queued
     std::string wire_;
+    std::string handed_;           // wire_ and the pending_output() last handed out
+    std::size_t rcpt_replies_ = 0; // RCPTs accepted
+    std::size_t final_replies_ = 0;
+    bool final_reply_seen_ = false; // of the current transaction (LMTP: one per recipient)
     bool verbose_ = std::getenv("SMTPP_FUZZ_VERBOSE") != nullptr;
     bool requires_tls_for_auth_ = false;
 };

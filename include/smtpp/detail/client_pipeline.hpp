@@ -119,6 +119,9 @@ private:
 struct command_in_flight {
     client_command command;
     std::uint32_t recipient; // rcpt, LMTP end_of_data: envelope index
+    // Where the command's octets end in everything the session ever queued (0: nothing was
+    // sent, the greeting). A reply can answer it only once these octets were handed out.
+    std::uint64_t ends_at = 0;
 };
 
 // Commands written but held back (staged), and those sent whose replies are due (expected).
@@ -129,30 +132,34 @@ public:
     void stage(client_command command, std::size_t recipient, Write&& write) {
         const std::size_t start = text_.size();
         write(text_);
-        staged_.push({{command, static_cast<std::uint32_t>(recipient)}, text_.size() - start});
+        staged_.push({{command, static_cast<std::uint32_t>(recipient), 0}, text_.size() - start});
     }
 
     // Moves staged commands to `out` as far as the rules allow: lockstep without PIPELINING
     // (RFC 5321 4.3.1), nothing after a group-ending command until every reply of the group is
     // in (RFC 2920 3.1), and nothing while `out` holds `output_limit` octets or more.
-    void release(output_queue& out, bool pipelining, std::size_t output_limit) {
+    // `written`: the octets consumed from `out` so far.
+    void release(output_queue& out, bool pipelining, std::size_t output_limit,
+                 std::uint64_t written) {
         while (!staged_.empty()) {
             if (out.size() >= output_limit) return;
             if (!expected_.empty() &&
                 (!pipelining || !rule_for(expected_.back().command).may_be_followed))
                 return;
-            const staged next = staged_.pop();
+            staged next = staged_.pop();
             out.append(text_.data() + head_, next.length);
             head_ += next.length;
+            next.what.ends_at = written + out.size();
             expected_.push(next.what);
         }
         text_.clear();
         head_ = 0;
     }
 
-    // A reply is due for something written straight to the output (message data, BDAT).
-    void expect(client_command command, std::size_t recipient) {
-        expected_.push({command, static_cast<std::uint32_t>(recipient)});
+    // A reply is due for something written straight to the output (message data, BDAT),
+    // which ends at `ends_at`.
+    void expect(client_command command, std::size_t recipient, std::uint64_t ends_at) {
+        expected_.push({command, static_cast<std::uint32_t>(recipient), ends_at});
     }
 
     [[nodiscard]] bool awaiting() const noexcept { return !expected_.empty(); }
