@@ -1432,6 +1432,7 @@ TEST_CASE("client: receive() copies, receive_in_place() reads in place until dra
     CHECK(e.reply.text() == "mx.example ready");
     CHECK(s.next_event().kind == client_event_kind::need_data);
     CHECK_FALSE(s.reading_in_place()); // "250-mx" was copied: `rest` may go
+    CHECK(smtpp_test::take_output(s) == "EHLO client.example\r\n");
     smtpp_test::give(s, "250 PIPELINING\r\n");
     CHECK(s.next_event().kind == client_event_kind::ready);
     s.receive_eof();

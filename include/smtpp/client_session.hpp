@@ -28,7 +28,9 @@
 // Replies are judged by the class their command allows (RFC 5321 4.3.2): only a 2yz completes
 // a command (a 3yz for DATA, and AUTH's 334 challenges). Any other positive reply answers
 // nothing; whatever is outstanding fails as temporary (retried, never lost) and the session
-// ends. Replies are read liberally where it is safe (client_config::reply_line_limit,
+// ends. So does a reply read before its command was handed out by pending_output() (RFC 5321
+// 4.2: the server cannot have seen the command yet), and a reply when no command is
+// outstanding. Replies are read liberally where it is safe (client_config::reply_line_limit,
 // lenient_mixed_reply_codes).
 #ifndef SMTPP_CLIENT_SESSION_HPP
 #define SMTPP_CLIENT_SESSION_HPP
@@ -479,7 +481,8 @@ inline void client_session::on_reply() {
     }
     // A reply to a command the caller has not been handed yet (say, a second reply in the
     // greeting's read) was sent before the server could have seen the command: it answers
-    // nothing, and taking it for the next command's reply would shift every later one.
+    // nothing, and taking it for the next command's reply would shift every later one. It is
+    // judged when next_event() reads it, which the loop contract puts right after receive().
     if (commands_.front().ends_at > handed_out_) {
         close_with(errc::unexpected_reply, true);
         return;
