@@ -20,6 +20,7 @@
 #include <smtpp/limits.hpp>
 #include <smtpp/macros.hpp>
 #include <smtpp/params.hpp>
+#include <smtpp/printable.hpp>
 #include <smtpp/reply.hpp>
 #include <smtpp/reply_reader.hpp>
 #include <smtpp/sasl.hpp>

@@ -1,5 +1,6 @@
 // Tests for smtpp::client_session against hand-written server transcripts.
 #include <smtpp/client_session.hpp>
+#include <smtpp/printable.hpp>
 
 #include "allocation_counter.hpp"
 #include "session_helpers.hpp"
@@ -1594,4 +1595,87 @@ TEST_CASE("client: queued events keep their views when the session is moved",
     CHECK(e.reply.raw == "421 bye\r\n");
     CHECK(e.reply.text() == "bye");
     CHECK(moved.server_capabilities().pipelining);
+}
+
+// ---- what an error event says (the session gave up) ----
+
+namespace {
+
+// Runs the scripted replies through a session, writing what it queued before each read, and
+// returns its error events.
+std::vector<client_event> error_events(const client_config& config,
+                                       const std::vector<std::string_view>& replies) {
+    client_session s(config);
+    std::vector<client_event> errors;
+    for (const std::string_view reply : replies) {
+        (void)smtpp_test::take_output(s);
+        smtpp_test::give(s, reply);
+        for (client_event e = s.next_event(); e.kind != client_event_kind::need_data;
+             e = s.next_event()) {
+            if (e.kind == client_event_kind::error) errors.push_back(e);
+            if (e.kind == client_event_kind::closed) return errors;
+        }
+    }
+    return errors;
+}
+
+} // namespace
+
+TEST_CASE("client: an error event is never a success; a 5yz behind it is permanent",
+          "[client][error]") {
+    // RFC 3207 6: TLS required but not offered (no reply to blame): temporary.
+    auto e =
+        error_events(tls_config(tls_mode::required), {"220 mx\r\n", "250-mx\r\n250 8BITMIME\r\n"});
+    REQUIRE(e.size() == 1);
+    CHECK(e[0].error == errc::tls_required);
+    CHECK(e[0].result == outcome::temporary);
+    // 454 to STARTTLS with TLS required: temporary.
+    e = error_events(tls_config(tls_mode::required), {"220 mx\r\n", "250-mx\r\n250 STARTTLS\r\n",
+                                                      "454 4.7.0 TLS not available\r\n"});
+    REQUIRE(e.size() == 1);
+    CHECK(e[0].result == outcome::temporary);
+    CHECK(e[0].reply.code == 454);
+    // 535 to AUTH: the same credentials fail again: permanent.
+    e = error_events(auth_config({"PLAIN"}), {"220 mx\r\n", "250-mx\r\n250 AUTH PLAIN\r\n",
+                                              "535 5.7.8 bad credentials\r\n"});
+    REQUIRE(e.size() == 1);
+    CHECK(e[0].error == errc::auth_failed);
+    CHECK(e[0].result == outcome::permanent);
+    // No common mechanism: nothing the server said, temporary.
+    e = error_events(auth_config({"PLAIN"}), {"220 mx\r\n", "250-mx\r\n250 AUTH CRAM-MD5\r\n"});
+    REQUIRE(e.size() == 1);
+    CHECK(e[0].result == outcome::temporary);
+}
+
+TEST_CASE("RFC 5321 4.2 textstring: a reply with NUL ends the session; other controls are "
+          "marked and the reply acted on by its code",
+          "[client][replies]") {
+    harness nul(basic_config());
+    nul.feed(std::string("220 mx\0 ready\r\n", 15));
+    CHECK(nul.log == "closed 220 [" + std::string(to_string(errc::bad_reply_text)) + "]\n");
+    CHECK(nul.wire.empty());
+
+    client_session s(basic_config());
+    smtpp_test::give(s, "220 mx \x1b[2J ready\r\n");
+    const client_event greeting = s.next_event();
+    REQUIRE(greeting.kind == client_event_kind::greeting);
+    CHECK(greeting.reply.controls);
+    std::string logged;
+    smtpp::append_printable(logged, greeting.reply.text());
+    CHECK(logged == "mx \\x1B[2J ready"); // what a log line should get
+    CHECK(smtpp_test::take_output(s) == "EHLO client.example\r\n");
+    smtpp_test::give(s, "250-mx\r\n250 PIPELINING\r\n");
+    while (s.next_event().kind != client_event_kind::ready) {}
+    recipient to[2] = {recipient("a@x.example"), recipient("b@x.example")};
+    REQUIRE(s.send_mail(envelope("s@x.example", to, 2)) == errc::ok);
+    (void)smtpp_test::take_output(s);
+    smtpp_test::give(s, "250 ok\r\n550 5.1.1 no \x7f\x07 such user\r\n250 ok\r\n");
+    client_event r0 = s.next_event();
+    REQUIRE(r0.kind == client_event_kind::recipient_result);
+    CHECK(r0.result == outcome::permanent);
+    CHECK(r0.reply.controls);
+    const client_event r1 = s.next_event();
+    REQUIRE(r1.kind == client_event_kind::recipient_result);
+    CHECK(r1.result == outcome::success);
+    CHECK_FALSE(r1.reply.controls);
 }

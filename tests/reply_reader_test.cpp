@@ -1,6 +1,7 @@
 #include <smtpp/reply_reader.hpp>
 
 #include "allocation_counter.hpp"
+#include "server_transcript.hpp" // escape()
 #include "smtpp_catch.hpp"
 #include "split_grind.hpp"
 
@@ -179,7 +180,45 @@ TEST_CASE("S-5321-4.2-c: a code alone, with or without a space, has empty text",
 TEST_CASE("S-5321-4.2-d: only the code decides; any text is acceptable", "[reply_reader]") {
     CHECK(only_reply("250 No way\r\n").kind() == smtpp::reply_class::positive_completion);
     CHECK(only_reply("550 OK\r\n").kind() == smtpp::reply_class::permanent_negative);
-    CHECK(only_reply("250 \x01\x7f\xff\xc3\xa9 \t any octets\r\n").code == 250);
+    // 8-bit octets are text too (UTF-8 under SMTPUTF8, RFC 6531 3.7.4); controls are not.
+    CHECK(only_reply("250 \xff\xc3\xa9 \t any octets\r\n").code == 250);
+}
+
+TEST_CASE("S-5321-4.2 textstring: NUL, C0 controls and DEL in reply text stop the reader, "
+          "or with lenient_control_characters mark the reply",
+          "[reply_reader]") {
+    smtpp::reply_reader_options lenient;
+    lenient.lenient_control_characters = true;
+    for (const std::string& control :
+         {std::string(1, '\0'), std::string("\x1b[31m"), std::string("\x7f"), std::string("\x01"),
+          std::string("\x08\x08\x08")}) {
+        for (const std::string& wire :
+             {"250 a" + control + "b\r\n", "250-first\r\n250 " + control + "\r\n",
+              "250-" + control + "\r\n250 last\r\n"}) {
+            INFO(smtpp_test::escape(wire));
+            CHECK(error_of(wire) == errc::bad_reply_text);
+            check_split_grind(wire);
+            smtpp::reply_reader reader(lenient);
+            const smtpp::read_result r = reader.read(wire);
+            REQUIRE(r.error == errc::ok);
+            CHECK(r.reply.code == 250);
+            CHECK(r.reply.controls);
+            check_split_grind(wire, lenient);
+        }
+    }
+    // Tabs are text; a clean reply is not marked, nor is the one after a marked one.
+    smtpp::reply_reader reader(lenient);
+    std::string_view both = "250 a\tb\r\n250 c\x1b\r\n250 d\r\n";
+    smtpp::read_result r = reader.read(both);
+    CHECK((r.error == errc::ok && !r.reply.controls));
+    both.remove_prefix(r.consumed);
+    r = reader.read(both);
+    CHECK((r.error == errc::ok && r.reply.controls));
+    both.remove_prefix(r.consumed);
+    r = reader.read(both);
+    CHECK((r.error == errc::ok && !r.reply.controls));
+    // A CR inside a line stays bare_cr, lenient or not.
+    CHECK(error_of("250 a\rb\r\n", lenient) == errc::bare_cr);
 }
 
 TEST_CASE("S-5321-4.2-e: unknown codes are read by their first digit", "[reply_reader]") {

@@ -28,7 +28,8 @@ enum class client_event_kind : std::uint8_t {
     send_body,        // the server takes the message content now (again after output_full):
                       // send_body() pieces, then end_body()
     message_result,   // final outcome of a transaction, or in LMTP of one recipient
-    error,            // something failed (error, and reply when the server said so)
+    error,            // something failed: error, result (never success), and reply when the
+                      // server said so
     closed,           // the session is over (error ok after 221)
 };
 
@@ -43,7 +44,8 @@ enum class outcome : std::uint8_t {
 struct client_event {
     client_event_kind kind = client_event_kind::need_data;
     errc error = errc::ok;             // error, closed, failed results: why
-    outcome result = outcome::success; // recipient_result, message_result
+    outcome result = outcome::success; // recipient_result, message_result; error and closed:
+                                       // temporary or permanent (closed: success after QUIT)
     smtpp::reply reply{};              // the reply behind the event (code 0: none, e.g. the
                                        // connection closed early)
     std::size_t recipient = 0;         // recipient_result, LMTP message_result: envelope index

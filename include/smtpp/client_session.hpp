@@ -29,9 +29,11 @@
 // a command (a 3yz for DATA, and AUTH's 334 challenges). Any other positive reply answers
 // nothing; whatever is outstanding fails as temporary (retried, never lost) and the session
 // ends. So does a reply read before its command was handed out by pending_output() (RFC 5321
-// 4.2: the server cannot have seen the command yet), and a reply when no command is
-// outstanding. Replies are read liberally where it is safe (client_config::reply_line_limit,
-// lenient_mixed_reply_codes).
+// 4.2: the server cannot have seen the command yet), a reply when no command is outstanding,
+// and a reply holding NUL. Replies are read liberally where it is safe
+// (client_config::reply_line_limit, lenient_mixed_reply_codes); text with other controls
+// (ESC, DEL, ...) is acted on by its code and marked reply::controls: log it with
+// append_printable() (<smtpp/printable.hpp>), never as it is.
 #ifndef SMTPP_CLIENT_SESSION_HPP
 #define SMTPP_CLIENT_SESSION_HPP
 
@@ -405,9 +407,13 @@ inline client_event client_session::reply_event(kind k) const noexcept {
     return event;
 }
 
+// The session gave up on something: never a success. A 5yz behind it is permanent (the
+// same attempt fails again); anything else temporary.
 inline void client_session::push_error(errc error, bool with_reply) {
     client_event event = with_reply ? reply_event(kind::error) : simple_event(kind::error);
     event.error = error;
+    event.result =
+        with_reply && event.reply.code / 100 == 5 ? outcome::permanent : outcome::temporary;
     events_.push(event);
 }
 
@@ -453,6 +459,7 @@ inline void client_session::configure_reader(bool auth) {
     reply_reader_options options = make_reply_reader_options(config_.limit);
     options.line_limit = config_.reply_line_limit;
     options.lenient_mixed_codes = config_.lenient_mixed_reply_codes;
+    options.lenient_control_characters = true; // NUL is judged in on_reply()
     if (auth && config_.limit.auth_line > options.line_limit)
         options.line_limit = config_.limit.auth_line;
     if (reader_.set_options(options)) reading_auth_ = auth;
@@ -469,6 +476,13 @@ inline void client_session::keep_reply(const reply& r) {
 inline void client_session::on_reply() {
     new_wait();
     const std::uint16_t code = reply_.code;
+    // RFC 5321 4.2: reply text is HT and printable characters. Other controls are passed on
+    // marked (reply::controls); a NUL, which no text may hold and which cuts C strings short,
+    // ends the session.
+    if (reply_.controls && reply_.raw.find('\0') != std::string_view::npos) {
+        close_with(errc::bad_reply_text, true);
+        return;
+    }
     if (!commands_.awaiting()) {
         close_with(code == 421 ? errc::service_closing : errc::unexpected_reply, true);
         return;

@@ -63,7 +63,7 @@ struct reply_spec {
 namespace detail {
 
 // Text per RFC 5321 textstring: HT, SP and printable ASCII; with `allow_utf8` also
-// well-formed UTF-8. Errors: bad_reply_text (CR, LF, NUL, other controls, DEL, 8-bit octets
+// well-formed UTF-8. Errors: invalid_reply_text (CR, LF, NUL, other controls, DEL, 8-bit octets
 // when not allowed), invalid_utf8.
 [[nodiscard]] inline errc check_reply_text(std::string_view text, bool allow_utf8) noexcept {
     bool non_ascii = false;
@@ -238,7 +238,7 @@ template <class Out>
 
 // Appends `spec` with `domain` as the first word of its text, as RFC 5321 4.2 and 4.3.2 want
 // for the greeting and for 221 and 421: "220 mx.example ESMTP ready". `domain` must be
-// printable ASCII without spaces (bad_reply_text otherwise). Other errors as for write_reply.
+// printable ASCII without spaces (invalid_reply_text otherwise). Other errors as for write_reply.
 template <class Out>
 [[nodiscard]] errc write_domain_reply(Out& out, const reply_spec& spec, std::string_view domain,
                                       const reply_options& options = {}) {

@@ -36,6 +36,7 @@
 #ifndef SMTPP_REPLY_READER_HPP
 #define SMTPP_REPLY_READER_HPP
 
+#include <smtpp/detail/ascii.hpp>
 #include <smtpp/detail/buffer.hpp>
 #include <smtpp/detail/line_scanner.hpp>
 #include <smtpp/error.hpp>
@@ -130,6 +131,8 @@ struct reply {
     bool standard_code = true; // false: second digit 6-9, outside the RFC 5321 Reply-code ABNF
     bool mixed_codes = false;  // lines carried different codes (only with lenient_mixed_codes);
                                // code and status are the last line's
+    bool controls = false;     // the text holds NUL, C0 controls or DEL (only with
+                               // lenient_control_characters): print it with append_printable()
 
     // How to act on the reply: by its first digit only (RFC 5321 4.2, 4.2.1).
     [[nodiscard]] reply_class kind() const noexcept { return class_of(code); }
@@ -154,6 +157,11 @@ struct reply_reader_options {
     // flagged reply::mixed_codes. Risk: none for the reply boundaries, which only the SP
     // after the code decides; the text of the other lines may mean something else.
     bool lenient_mixed_codes = false;
+    // Leniency, off by default: text with NUL, other C0 controls but HT, or DEL (RFC 5321 4.2
+    // textstring leaves them out) is read and the reply marked reply::controls, instead of
+    // stopping the reader with bad_reply_text. Risk: a caller that logs or shows the text
+    // as it is passes terminal escapes and NULs on; use append_printable().
+    bool lenient_control_characters = false;
 };
 
 // Options from the client's limits (reply_line, reply_lines).
@@ -183,8 +191,9 @@ public:
 
     // Reads from `in` until one reply is complete (ok) or `in` is used up (need_more_data).
     // Errors: bad_reply_code, reply_code_mismatch, reply_line_too_long, too_many_reply_lines,
-    // bare_lf, bare_cr; once one occurred every call returns it (consumed 0). Allocates only
-    // when a reply is split across calls. The returned views follow the lifetime rule above.
+    // bare_lf, bare_cr, bad_reply_text; once one occurred every call returns it (consumed 0).
+    // Allocates only when a reply is split across calls. The returned views follow the lifetime
+    // rule above.
     [[nodiscard]] read_result read(std::string_view in) {
         if (error_ != errc::ok) return fail(error_);
         if (delivered_) {
@@ -259,6 +268,7 @@ private:
         status_ = {};
         standard_ = true;
         mixed_ = false;
+        controls_ = false;
         line_start_ = 0;
     }
 
@@ -270,7 +280,8 @@ private:
 
     [[nodiscard]] read_result finish(std::string_view raw, std::size_t consumed,
                                      bool from_buffer) noexcept {
-        read_result r{errc::ok, consumed, {code_, status_, raw, lines_, standard_, mixed_}};
+        read_result r{
+            errc::ok, consumed, {code_, status_, raw, lines_, standard_, mixed_, controls_}};
         delivered_ = from_buffer;
         start_reply();
         return r;
@@ -303,7 +314,7 @@ private:
         } else if (!options_.lenient_bare_lf) {
             return errc::bare_lf;
         }
-        if (detail::find_byte(line, '\r') != detail::no_position) return errc::bare_cr;
+        if (const errc e = check_controls(line); e != errc::ok) return e;
         if (!is_reply_line_start(line)) return errc::bad_reply_code;
         const auto code = static_cast<std::uint16_t>((line[0] - '0') * 100 + (line[1] - '0') * 10 +
                                                      (line[2] - '0'));
@@ -317,6 +328,20 @@ private:
         ++lines_;
         last = line.size() == 3 || line[3] == ' ';
         if (!last && lines_ >= options_.max_lines) return errc::too_many_reply_lines;
+        return errc::ok;
+    }
+
+    // RFC 5321 4.2: reply text is HT and printable characters (8-bit octets are UTF-8 text
+    // under SMTPUTF8, RFC 6531 3.7.4; the reader leaves them to the caller). A CR is bare_cr;
+    // NUL, another C0 control or DEL is bad_reply_text, or with lenient_control_characters
+    // marks the reply (reply::controls).
+    [[nodiscard]] errc check_controls(std::string_view line) noexcept {
+        for (std::size_t at = detail::find_text_control(line, 0); at < line.size();
+             at = detail::find_text_control(line, at + 1)) {
+            if (line[at] == '\r') return errc::bare_cr;
+            if (!options_.lenient_control_characters) return errc::bad_reply_text;
+            controls_ = true;
+        }
         return errc::ok;
     }
 
@@ -346,6 +371,7 @@ private:
     enhanced_status status_{};
     bool standard_ = true;
     bool mixed_ = false;
+    bool controls_ = false;
     std::size_t line_start_ = 0; // where the current line starts in buffer_
 };
 

@@ -1,8 +1,8 @@
 // Fuzz target: reply_reader (include/smtpp/reply_reader.hpp), the client's reply parser.
 //
 // Input: byte 0 picks the options (bits 0-1 line_limit 5/16/80/512, bits 2-3 max_lines
-// 1/2/5/128, bit 4 lenient_bare_lf); the rest are server bytes, fed in pieces whose sizes
-// are decided by the input's trailing octets.
+// 1/2/5/128, bit 4 lenient_bare_lf, bit 5 lenient_control_characters); the rest are server
+// bytes, fed in pieces whose sizes are decided by the input's trailing octets.
 // Invariants:
 //  - the replies and the stopping error agree with a plain reference reader written here
 //    over the whole input (same raw bytes per reply, error or not), whatever the split;
@@ -10,6 +10,8 @@
 //    max_lines lines, all with the same code, the last one final; an enhanced status, when
 //    reported, has the code's class; lines() yields line_count texts;
 //  - the replies' raw bytes concatenate to exactly the consumed prefix of the input;
+//  - text holds no NUL, C0 control but HT, or DEL (RFC 5321 4.2 textstring), unless
+//    lenient_control_characters, and then reply::controls says whether it does;
 //  - heap: capacity() never exceeds line_limit * max_lines (or the std::string's small
 //    buffer); read() consumes all input on need_more_data, 0 on error; errors are sticky.
 #include <smtpp/reply_reader.hpp>
@@ -35,6 +37,14 @@ struct outcome_list {
 
 bool digit(char c) { return c >= '0' && c <= '9'; }
 
+bool has_control(std::string_view text) { // CR and LF excluded: framing decides about them
+    for (const char c : text) {
+        const auto u = static_cast<unsigned char>(c);
+        if ((u < 0x20 && u != '\t' && u != '\r' && u != '\n') || u == 0x7f) return true;
+    }
+    return false;
+}
+
 outcome_list reference_read(std::string_view in, const reply_reader_options& o) {
     outcome_list out;
     std::size_t pos = 0;
@@ -59,7 +69,8 @@ outcome_list reference_read(std::string_view in, const reply_reader_options& o) 
                 out.error = true;
                 return out;
             }
-            if (line.find('\r') != std::string_view::npos) {
+            if (line.find('\r') != std::string_view::npos ||
+                (!o.lenient_control_characters && has_control(line))) {
                 out.error = true;
                 return out;
             }
@@ -111,6 +122,8 @@ void check_reply(const reply& r, const reply_reader_options& o) {
         rest.remove_prefix(lf + 1);
     }
     FUZZ_CHECK(lines == r.line_count);
+    FUZZ_CHECK(r.controls == has_control(r.raw));
+    if (r.controls) FUZZ_CHECK(o.lenient_control_characters);
     std::size_t texts = 0;
     for (std::string_view text : r.lines()) {
         FUZZ_CHECK(text.find('\n') == std::string_view::npos);
@@ -193,6 +206,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     o.line_limit = line_limits[bits & 3u];
     o.max_lines = max_lines[(bits >> 2) & 3u];
     o.lenient_bare_lf = (bits & 16u) != 0;
+    o.lenient_control_characters = (bits & 32u) != 0;
 
     smtpp_fuzz::fuzz_input in(data + 1, size - 1);
     // Split decisions come from the end; the server bytes are the whole remaining input so

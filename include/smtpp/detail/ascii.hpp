@@ -187,6 +187,31 @@ template <std::uint16_t Class, char Ex1, char Ex2>
     return i;
 }
 
+// True for the octets RFC 5321 4.2's textstring leaves out below 0x80: C0 controls other than
+// HT (NUL, CR, LF, ESC, ...) and DEL.
+[[nodiscard]] constexpr bool is_text_control(char c) noexcept {
+    const auto u = static_cast<unsigned char>(c);
+    return (u < 0x20 && u != '\t') || u == 0x7f;
+}
+
+// Index of the first text control (is_text_control) at or after i, or s.size(). Clean words
+// are skipped eight octets at a time; a word that may hold one (or HT) is looked at octet by
+// octet.
+[[nodiscard]] constexpr std::size_t find_text_control(std::string_view s, std::size_t i) noexcept {
+    while (s.size() - i >= 8) {
+        const std::uint64_t w = load8(s.data() + i);
+        if (swar_has_less(w, 0x20) || swar_has_byte(w, 0x7f)) {
+            for (const std::size_t end = i + 8; i < end; ++i) {
+                if (is_text_control(s[i])) return i;
+            }
+            continue;
+        }
+        i += 8;
+    }
+    while (i < s.size() && !is_text_control(s[i])) ++i;
+    return i;
+}
+
 } // namespace detail
 SMTPP_NAMESPACE_END
 
