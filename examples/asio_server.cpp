@@ -326,7 +326,8 @@ int main(int argc, char** argv) {
         srv.start();
         smtpp_examples::make_logs_nonblocking();
         log_line(log_out(), "asio-server listening on %s (%s%s%s)", srv.bound().c_str(),
-                 ctx->options.lmtp ? "LMTP" : "SMTP", ctx->config.starttls ? ", STARTTLS" : "",
+                 ctx->options.lmtp ? "LMTP" : "SMTP",
+                 ctx->config.offer.starttls ? ", STARTTLS" : "",
                  ctx->options.auth ? ", AUTH PLAIN LOGIN" : "");
         io.run();
     } catch (const std::exception& e) {

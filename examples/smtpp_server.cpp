@@ -302,7 +302,7 @@ int main(int argc, char** argv) {
     if (lfd < 0 || sfd < 0 || ep < 0) return 1;
     smtpp_examples::make_logs_nonblocking();
     log_line(log_out(), "smtpp-server listening on %s (%s%s%s)", bound.c_str(),
-             ctx->options.lmtp ? "LMTP" : "SMTP", ctx->config.starttls ? ", STARTTLS" : "",
+             ctx->options.lmtp ? "LMTP" : "SMTP", ctx->config.offer.starttls ? ", STARTTLS" : "",
              ctx->options.auth ? ", AUTH PLAIN LOGIN" : "");
 
     auto srv = std::make_unique<server>(*ctx, lfd, sfd, ep);
