@@ -174,8 +174,8 @@ private:
     // Sends output() unless a write is in flight: its bytes stay valid and unchanged until
     // consumed(), however much is queued meanwhile, so the write points straight at them.
     void write() {
+        if (writing_ || !conn_.output_pending()) return;
         const std::string_view out = conn_.output();
-        if (writing_ || out.empty()) return;
         writing_ = true;
         asio::async_write(socket_, asio::buffer(out.data(), out.size()),
                           asio::bind_allocator(op_allocator<void>(write_op_),

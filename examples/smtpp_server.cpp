@@ -158,7 +158,7 @@ private:
         }
         if (!broken) broken = !flush(c);
         if (broken || c.conn.finished() ||
-            ((events & EPOLLHUP) && !c.conn.wants_input() && c.conn.output().empty())) {
+            ((events & EPOLLHUP) && !c.conn.wants_input() && !c.conn.output_pending())) {
             return close_client(c);
         }
         update(c);
@@ -183,7 +183,7 @@ private:
         if (c.conn.finished()) return close_client(c);
         std::uint32_t want = 0;
         if (c.conn.wants_input()) want |= EPOLLIN;
-        if (!c.conn.output().empty()) want |= EPOLLOUT;
+        if (c.conn.output_pending()) want |= EPOLLOUT;
         if (c.watching == 0 && want == 0)
             want = EPOLLIN; // registered at least once (never happens)
         if (want == c.watching) return;

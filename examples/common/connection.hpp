@@ -117,6 +117,15 @@ public:
         return session_.pending_output();
     }
 
+    // True while bytes wait to be sent. Ask this rather than output().empty(): handing out
+    // the session's bytes pins them (what it queues meanwhile goes to a second block).
+    bool output_pending() const noexcept {
+#if SMTPP_EXAMPLES_TLS
+        if (tls_) return net_out_.size() != 0;
+#endif
+        return session_.pending_output_size() != 0;
+    }
+
     // The loop wrote the first n bytes of output().
     void consumed(std::size_t n) {
 #if SMTPP_EXAMPLES_TLS
@@ -132,7 +141,7 @@ public:
     // True when the socket should be closed now.
     bool finished() const noexcept {
         if (done_) return true;
-        return closed_ && output().empty() && session_.pending_output_size() == 0;
+        return closed_ && !output_pending() && session_.pending_output_size() == 0;
     }
 
     // The server is stopping: 421, then close.
@@ -172,7 +181,7 @@ public:
 
     // Output has waited for a second without the client taking any of it: it stopped reading.
     bool stalled(clock::time_point now) const noexcept {
-        return !output().empty() && now - output_moved_ >= std::chrono::seconds(1);
+        return output_pending() && now - output_moved_ >= std::chrono::seconds(1);
     }
 
 private:
@@ -222,7 +231,7 @@ private:
 
     // Waiting for the next command with nothing left to send.
     bool idle() const noexcept {
-        return session_.waiting().phase == smtpp::wait_phase::command && output().empty() &&
+        return session_.waiting().phase == smtpp::wait_phase::command && !output_pending() &&
                session_.pending_output_size() == 0;
     }
 
@@ -268,7 +277,7 @@ private:
     }
 
     void run_session() {
-        if (output().empty()) output_moved_ = clock::now();
+        if (!output_pending()) output_moved_ = clock::now();
         while (!done_) {
             const smtpp::server_event ev = session_.next_event();
             switch (ev.kind) {
