@@ -1420,8 +1420,10 @@ TEST_CASE("client: an asynchronous write holds pending_output() while more is qu
 TEST_CASE("client: receive() copies, receive_in_place() reads in place until drained",
           "[client][api]") {
     client_session s(basic_config());
+    CHECK(s.input_room() == smtpp::limits{}.input_buffer);
     std::string greeting = "220 mx.example";
     REQUIRE(s.receive(greeting) == greeting.size());
+    CHECK(s.input_room() == smtpp::limits{}.input_buffer - greeting.size());
     greeting.assign(greeting.size(), '#'); // copied: the buffer is the caller's again
     const std::string rest = " ready\r\n250-mx\r\n";
     REQUIRE(s.receive_in_place(rest) == errc::ok);
@@ -1678,4 +1680,21 @@ TEST_CASE("RFC 5321 4.2 textstring: a reply with NUL ends the session; other con
     REQUIRE(r1.kind == client_event_kind::recipient_result);
     CHECK(r1.result == outcome::success);
     CHECK_FALSE(r1.reply.controls);
+}
+
+TEST_CASE("S-5321-4.5.3.2: the reply wait starts again once its command is written in full",
+          "[client][timeout]") {
+    client_session s(basic_config());
+    smtpp_test::give(s, "220 mx\r\n");
+    REQUIRE(s.next_event().kind == client_event_kind::greeting);
+    const smtpp::wait_state queued = s.waiting(); // EHLO queued, not written
+    CHECK(queued.phase == smtpp::wait_phase::reply);
+    const std::string_view ehlo = s.pending_output();
+    s.consume_output(4); // a slow write: part of it
+    CHECK(s.waiting().serial == queued.serial);
+    s.consume_output(ehlo.size() - 4); // the rest: the server has the command now
+    const smtpp::wait_state written = s.waiting();
+    CHECK(written.phase == smtpp::wait_phase::reply);
+    CHECK(written.serial != queued.serial);
+    CHECK(written.timeout == std::chrono::minutes(5));
 }

@@ -328,12 +328,15 @@ TEST_CASE("receive() copies up to limits.input_buffer and frees the caller's buf
         return all;
     }();
     const auto rest = [&](std::size_t taken) { return std::string_view(noops).substr(taken); };
+    CHECK(s.input_room() == c.limit.input_buffer);
     std::size_t taken = s.receive(noops);
     CHECK(taken == c.limit.input_buffer);
     CHECK(s.receive(rest(taken)) == 0); // full
     CHECK_FALSE(s.wants_read());
+    CHECK(s.input_room() == 0);
     REQUIRE(s.next_event().kind == kind::vrfy); // one line read: room for its 8 octets,
     CHECK(s.wants_read());                      // also while the decision is pending
+    CHECK(s.input_room() == 8);
     taken += s.receive(rest(taken));
     CHECK(taken == c.limit.input_buffer + 8);
     CHECK(s.receive(rest(taken)) == 0);

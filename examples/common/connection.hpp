@@ -543,7 +543,7 @@ private:
     message_writer writer_;
     waiting_for waiting_ = waiting_for::command;
     std::uint64_t serial_ = 0;               // the session's wait the deadline is for
-    std::chrono::seconds session_timeout_{}; // its timeout (before stress mode)
+    std::chrono::milliseconds session_timeout_{}; // its timeout (before stress mode)
     clock::time_point since_;                // when the current wait started
     clock::time_point output_moved_;         // output was last empty or taken by the client
     std::string unread_;                     // plaintext the session did not take yet (see offer())

@@ -74,11 +74,14 @@ struct server_context {
     // How long a wait of `w` may last: the session's own timeout for a command or message
     // data (`session_timeout`, set from --timeout and --data-timeout in setup_context), the
     // options for the others; cut to --stress-timeout in stress mode.
-    std::chrono::seconds timeout(waiting_for w, std::chrono::seconds session_timeout) const {
-        std::chrono::seconds s = session_timeout;
+    std::chrono::milliseconds timeout(waiting_for w,
+                                      std::chrono::milliseconds session_timeout) const {
+        std::chrono::milliseconds s = session_timeout;
         if (w == waiting_for::tls_handshake) s = std::chrono::seconds(options.tls_timeout);
         if (w == waiting_for::close) s = std::chrono::seconds(std::min(10u, options.timeout));
-        if (stress) s = std::min(s, std::chrono::seconds(options.stress_timeout));
+        if (stress)
+            s = std::min(s,
+                         std::chrono::milliseconds(std::chrono::seconds(options.stress_timeout)));
         return s;
     }
 

@@ -120,7 +120,10 @@ public:
     // ---- output ----
 
     // The oldest unsent bytes; valid and unchanged until consume_output() has taken all of
-    // them. Possibly not all that is queued: ask again after consume_output().
+    // them. Possibly not all that is queued: ask again after consume_output(). Calling it hands
+    // the bytes out: later output queues behind them, and a reply may answer a command only
+    // once it was handed out. To ask whether anything is queued, use pending_output_size() or
+    // wants_write().
     [[nodiscard]] std::string_view pending_output() const noexcept {
         const std::string_view front = out_.front();
         if (written_ + front.size() > handed_out_) handed_out_ = written_ + front.size();
@@ -132,6 +135,11 @@ public:
 
     // True while the session takes bytes from the server.
     [[nodiscard]] bool wants_read() const noexcept;
+    // How many octets receive() takes now: read at most this much into a buffer you reuse,
+    // and nothing is ever left over (0 while wants_read() is false).
+    [[nodiscard]] std::size_t input_room() const noexcept {
+        return wants_read() ? config_.limit.input_buffer - in_.held_unread() : 0;
+    }
     [[nodiscard]] bool wants_write() const noexcept { return !out_.empty(); }
     // True once the `closed` event is due: send what pending_output() still holds, then close.
     [[nodiscard]] bool is_closed() const noexcept { return closed_; }
@@ -347,13 +355,21 @@ inline bool client_session::wants_read() const noexcept {
 inline void client_session::consume_output(std::size_t n) {
     const std::size_t taken = n < out_.front_size() ? n : out_.front_size();
     out_.consume(taken);
+    const std::uint64_t before = written_;
     written_ += taken;
+    // RFC 5321 4.5.3.2: a reply is waited for from when its command went out, so the wait
+    // starts afresh once the command awaited first is written in full (a slow write does not
+    // eat into it).
+    if (commands_.awaiting()) {
+        const std::uint64_t end = commands_.front().ends_at;
+        if (before < end && written_ >= end) new_wait();
+    }
     if (phase_ == phase::body) {
         // RFC 5321 4.5.3.2.5: each data block written is a wait of its own.
         const std::uint64_t block = config_.timeout.data_block_size;
-        const std::uint64_t before = body_octets_written_;
+        const std::uint64_t body_before = body_octets_written_;
         body_octets_written_ += taken;
-        if (block != 0 && before / block != body_octets_written_ / block) new_wait();
+        if (block != 0 && body_before / block != body_octets_written_ / block) new_wait();
     }
     release_staged();
 }

@@ -461,7 +461,7 @@ struct data_encoder_options {
 // Two ways to use it:
 //  - next()/finish() hand out one segment per call, a view into the input or into a static
 //    constant, for writev-style output that copies nothing;
-//  - encode(in, out)/finish(out) append to a string-like `out` (append(const char*, size_t)).
+//  - encode(out, in)/finish(out) append to a string-like `out` (append(const char*, size_t)).
 // After an error the encoder is stuck in that error until reset(); the output so far then
 // holds no bare CR or LF, but the message is incomplete and the connection must be dropped.
 class data_encoder {

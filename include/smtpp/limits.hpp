@@ -40,7 +40,9 @@ struct limits {
     std::size_t auth_failures_before_disconnect = 3;
 
     // Unsent output a session buffers before it stops reading input, so a peer that never
-    // reads cannot grow the session's memory.
+    // reads cannot grow the session's memory. The output sits in two blocks (the one
+    // pending_output() handed out stays put while the other collects), so its heap can reach
+    // about twice this while an asynchronous write holds the first.
     std::size_t output_buffer = 64u * 1024u;
 
     // Received octets a session holds before receive() takes less than it is offered (and

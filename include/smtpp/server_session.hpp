@@ -234,7 +234,8 @@ public:
 
     // The oldest unsent bytes; valid and unchanged until consume_output() has taken all of
     // them, whatever is queued meanwhile. Possibly not all that is queued: ask again after
-    // consume_output().
+    // consume_output(). Calling it hands the bytes out (later output queues behind them): to
+    // ask whether anything is queued, use pending_output_size() or wants_write().
     [[nodiscard]] std::string_view pending_output() const noexcept { return out_.front(); }
     // Every unsent byte queued, pending_output() and what follows it.
     [[nodiscard]] std::size_t pending_output_size() const noexcept { return out_.size(); }
@@ -243,6 +244,11 @@ public:
 
     // True when receive() would take bytes and the session would read them.
     [[nodiscard]] bool wants_read() const noexcept;
+    // How many octets receive() takes now: read at most this much into a buffer you reuse,
+    // and nothing is ever left over (0 while wants_read() is false).
+    [[nodiscard]] std::size_t input_room() const noexcept {
+        return wants_read() ? config_.limit.input_buffer - in_.held_unread() : 0;
+    }
     [[nodiscard]] bool wants_write() const noexcept { return !out_.empty(); }
     // True once the session is over: write what is pending, then close the connection.
     [[nodiscard]] bool is_closed() const noexcept { return closed_; }

@@ -27,25 +27,26 @@ enum class wait_phase : std::uint8_t {
     data,             // server: more of a message body (DATA or a BDAT chunk)
 };
 
-// The durations, RFC 5321 4.5.3.2's values by default. Shorter server values defend against
-// slow clients under load (as Postfix's stress mode does); RFC 5321 asks for at least these.
+// The durations, RFC 5321 4.5.3.2's values by default (assign any std::chrono duration:
+// std::chrono::seconds(30), 1500ms). Shorter server values defend against slow clients under
+// load (as Postfix's stress mode does); RFC 5321 asks for at least these.
 struct timeouts {
-    std::chrono::seconds greeting{300};
-    std::chrono::seconds reply{300};
-    std::chrono::seconds mail_reply{300};
-    std::chrono::seconds rcpt_reply{300};
-    std::chrono::seconds data_reply{120};
-    std::chrono::seconds data_block{180};
-    std::chrono::seconds data_termination{600};
-    std::chrono::seconds command{300};
-    std::chrono::seconds data{300};
+    std::chrono::milliseconds greeting = std::chrono::minutes(5);
+    std::chrono::milliseconds reply = std::chrono::minutes(5);
+    std::chrono::milliseconds mail_reply = std::chrono::minutes(5);
+    std::chrono::milliseconds rcpt_reply = std::chrono::minutes(5);
+    std::chrono::milliseconds data_reply = std::chrono::minutes(2);
+    std::chrono::milliseconds data_block = std::chrono::minutes(3);
+    std::chrono::milliseconds data_termination = std::chrono::minutes(10);
+    std::chrono::milliseconds command = std::chrono::minutes(5);
+    std::chrono::milliseconds data = std::chrono::minutes(5);
     // A body (the server receiving it, the client's output draining) gets a new wait after
     // each block of this many octets: 64 KiB per 5 minutes is about 218 octets a second, the
     // least a peer must move to keep a connection (Postfix's smtpd_min_data_rate is 500).
     std::uint64_t data_block_size = 64u * 1024u;
 
     // The duration for `phase`; zero for wait_phase::none.
-    [[nodiscard]] constexpr std::chrono::seconds of(wait_phase phase) const noexcept {
+    [[nodiscard]] constexpr std::chrono::milliseconds of(wait_phase phase) const noexcept {
         switch (phase) {
         case wait_phase::greeting:
             return greeting;
@@ -68,16 +69,18 @@ struct timeouts {
         case wait_phase::none:
             break;
         }
-        return std::chrono::seconds{0};
+        return std::chrono::milliseconds{0};
     }
 };
 
 // What a session waits for now. `serial` changes whenever a new wait begins (a new command
 // line, the next reply, the next data block), also when the phase stays the same: re-arm the
-// timer when it changes, and only then.
+// timer when it changes, and only then. Phase none (timeout 0): the session waits for you (a
+// decision, the body, a TLS handshake) or is closed: arm no timer of the session's; a loop
+// that bounds those waits too uses a deadline of its own.
 struct wait_state {
     wait_phase phase = wait_phase::none;
-    std::chrono::seconds timeout{0};
+    std::chrono::milliseconds timeout{0};
     std::uint64_t serial = 0;
 };
 

@@ -180,7 +180,8 @@ void print_client() {
         "| Command | 2yz | 3yz | more may be pipelined after it | reply wait (default) |\n");
     std::printf("| --- | --- | --- | --- | --- |\n");
     for (const client_command_rule& rule : client_command_rules) {
-        const long long seconds = static_cast<long long>(defaults.of(rule.waits).count());
+        const long long seconds = static_cast<long long>(
+            std::chrono::duration_cast<std::chrono::seconds>(defaults.of(rule.waits)).count());
         std::printf("| %s | %s | %s | %s | `%s` (%lld s) |\n", client_command_name(rule.command),
                     rule.completes_on_2yz ? "completes" : "unexpected",
                     rule.continues_on_3yz ? "continues" : "unexpected",
