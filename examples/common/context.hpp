@@ -141,9 +141,10 @@ inline bool setup_context(server_context& ctx, const char* prog) {
     if (o.auth) {
         c.auth_mechanisms = "PLAIN LOGIN";
         // Passwords in the clear only over TLS, unless the server has no TLS at all (a local
-        // test server): then AUTH PLAIN/LOGIN is offered in the clear, with a warning.
-        c.plaintext_auth_requires_tls = ctx.tls_available();
-        if (!ctx.tls_available()) {
+        // test server) or --auth-without-tls asks for it: then AUTH PLAIN/LOGIN is offered in
+        // the clear too, with a warning.
+        c.plaintext_auth_requires_tls = ctx.tls_available() && !o.auth_without_tls;
+        if (!c.plaintext_auth_requires_tls) {
             std::fprintf(stderr, "%s: warning: AUTH without TLS sends passwords in the clear\n",
                          prog);
         }
