@@ -4,6 +4,7 @@ CPU time per iteration (above 1: the new build is slower), over interleaved roun
 
   compare.py OLD_BENCH NEW_BENCH [--rounds N] [--min-time S] [--filter REGEX] [--cpu N]
              [--flag X] [--json OUT]
+  compare.py --report RUN.json [RUN.json ...] [--filter REGEX] [--flag X]
 
 Every benchmark both binaries have runs once per round in each, one right after the other
 (the old one first in odd rounds, the new one first in even rounds), so that load from
@@ -14,8 +15,9 @@ with the old build's "framer_<feed>", "<feed>" or "/whole" (the first that exist
 copying receive() against the old in-place one.
 
 Per benchmark: the medians, the ratio of the medians, the lowest and highest ratio of one
-round, and allocations per item on each side. Ratios above --flag (default 1.05) are marked.
-Exits 1 when a benchmark reported an error.
+round, and allocations per item on each side. A ratio above --flag (default 1.05) is marked
+SLOWER when every round was slower, "slower?" when some round was not (on a busy machine,
+often noise). Exits 1 when a benchmark reported an error.
 
   --rounds N    runs of each benchmark on each side (default 5)
   --min-time S  --benchmark_min_time of each run (default 0.2)
@@ -23,6 +25,8 @@ Exits 1 when a benchmark reported an error.
   --cpu N       pin every run to CPU N (taskset)
   --flag X      mark ratios above X (default 1.05)
   --json OUT    also write every measurement to OUT
+  --report      measure nothing: print the table of runs saved with --json, their rounds
+                put together
 """
 import argparse
 import json
@@ -92,15 +96,20 @@ def fmt_allocs(values):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("old")
-    p.add_argument("new")
+    p.add_argument("old", nargs="?")
+    p.add_argument("new", nargs="?")
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--min-time", default="0.2")
     p.add_argument("--filter", default="")
     p.add_argument("--cpu", type=int)
     p.add_argument("--flag", type=float, default=1.05)
     p.add_argument("--json")
+    p.add_argument("--report", nargs="+", metavar="RUN.json")
     a = p.parse_args()
+    if a.report:
+        return report(load_runs(a.report, a.filter), a.flag, [])
+    if not a.old or not a.new:
+        p.error("OLD_BENCH and NEW_BENCH are needed (or --report)")
 
     old_names = set(list_benchmarks(a.old))
     pairs = []  # (new name, old name)
@@ -132,9 +141,31 @@ def main():
                 results[pair][i + 2].append(allocs)
         print("round %d of %d done" % (r + 1, a.rounds), file=sys.stderr, flush=True)
 
+    if a.json:
+        with open(a.json, "w", encoding="utf-8") as f:
+            json.dump([{"new": n, "old": o, "old_ns": r[0], "new_ns": r[1], "old_allocs": r[2],
+                        "new_allocs": r[3]} for (n, o), r in results.items()], f, indent=1)
+    return report(results, a.flag, errors)
+
+
+def load_runs(paths, name_filter):
+    """The measurements of runs saved with --json, the rounds of each benchmark put together."""
+    results = {}
+    for path in paths:
+        with open(path, encoding="utf-8") as f:
+            for b in json.load(f):
+                if name_filter and not re.search(name_filter, b["new"]):
+                    continue
+                r = results.setdefault((b["new"], b["old"]), ([], [], [], []))
+                for i, key in enumerate(("old_ns", "new_ns", "old_allocs", "new_allocs")):
+                    r[i].extend(b[key])
+    return results
+
+
+def report(results, flag, errors):
     print("%-56s %10s %10s %7s %15s %13s" % ("benchmark (new; old if other)", "old", "new", "new/old",
                                              "rounds min-max", "allocs o->n"))
-    for pair in pairs:
+    for pair in results:
         new_name, old_name = pair
         old_ns, new_ns, old_allocs, new_allocs = results[pair]
         if not old_ns or not new_ns:
@@ -144,14 +175,12 @@ def main():
         ratio = new_med / old_med
         per_round = [n / o for o, n in zip(old_ns, new_ns)]
         label = new_name if new_name == old_name else "%s (old: %s)" % (new_name, old_name.rpartition("/")[2])
-        mark = "  SLOWER" if ratio > a.flag else ""
+        mark = ""
+        if ratio > flag:
+            mark = "  SLOWER" if min(per_round) > 1.0 else "  slower?"
         print("%-56s %10s %10s %7.3f %7.2f-%-7.2f %6s->%-6s%s" % (
             label, fmt_ns(old_med), fmt_ns(new_med), ratio, min(per_round), max(per_round),
             fmt_allocs(old_allocs), fmt_allocs(new_allocs), mark))
-    if a.json:
-        with open(a.json, "w", encoding="utf-8") as f:
-            json.dump([{"new": n, "old": o, "old_ns": r[0], "new_ns": r[1], "old_allocs": r[2],
-                        "new_allocs": r[3]} for (n, o), r in results.items()], f, indent=1)
     for e in errors:
         print("ERROR " + e)
     return 1 if errors else 0
