@@ -5,7 +5,7 @@
 //                                           whole or in 1/16/4096-octet pieces; chunks summed,
 //                                           not copied; bytes = wire octets, items = messages
 //   data_decode/<size>/<kind>/baseline_memchr   memchr for LF over the wire form
-//   data_encode/<size>/<kind>/<feed>        data_encoder::encode + finish appending to a
+//   data_encode/<size>/<kind>/<feed>        data_encoder::encode(out, in) + finish appending to a
 //                                           std::string reserved once; bytes = body octets
 //   data_encode/<size>/<kind>/baseline_memcpy   memcpy of the body
 //   data_encode_views/<size>/<kind>/<feed>  data_encoder::next + finish, segments summed
@@ -85,7 +85,7 @@ void encode_append(benchmark::State& state, const body& b, long piece) {
         out.clear();
         bool good = true;
         for_each_piece(b.text, piece, [&](std::string_view in) {
-            good = good && encoder.encode(in, out) == smtpp::errc::ok;
+            good = good && encoder.encode(out, in) == smtpp::errc::ok;
         });
         return good && encoder.finish(out) == smtpp::errc::ok;
     };
@@ -132,8 +132,6 @@ void encode_views(benchmark::State& state, const body& b, long piece) {
     meter.report(state, 1);
     set_processed(state, b.text.size(), 1);
 }
-
-
 
 } // namespace
 
