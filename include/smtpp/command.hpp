@@ -168,10 +168,15 @@ struct command {
     std::string_view vrfy_argument;
     bool vrfy_smtputf8 = false;
 
-    // Back to a default-constructed command, but for extra_storage (see above).
+    // Back to a default-constructed command, but for extra_storage (see above). One
+    // assignment a statement: chained ones (a = b = {}) make GCC store halves of a view and
+    // load them back whole, a store-forwarding stall that cost more than parsing a command.
     void reset() noexcept {
         kind = verb::unknown;
-        line = verb_text = argument = domain = {};
+        line = {};
+        verb_text = {};
+        argument = {};
+        domain = {};
         host = host_kind::domain;
         address = {};
         has_size = false;
@@ -179,14 +184,17 @@ struct command {
         body = body_type::unspecified;
         smtputf8 = false;
         ret = dsn_ret::unspecified;
-        envid = auth_param = {};
+        envid = {};
+        auth_param = {};
         has_auth_param = false;
         notify = 0;
-        orcpt_type = orcpt_address = {};
+        orcpt_type = {};
+        orcpt_address = {};
         extra_count = 0;
         bdat_size = 0;
         bdat_last = false;
-        auth_mechanism = auth_initial_response = {};
+        auth_mechanism = {};
+        auth_initial_response = {};
         has_initial_response = false;
         vrfy_argument = {};
         vrfy_smtputf8 = false;
@@ -844,20 +852,11 @@ inline void parse_auth(command_result& r) noexcept {
 
 } // namespace detail
 
-// Parses one command line, given without its CRLF. Trailing spaces and tabs are ignored
-// (RFC 5321 4.1.1); the verb and the argument are separated by exactly one SP. Verbs, FROM:/TO:
-// and parameter keywords are case-insensitive. All views in the result point into `line`.
-// Errors (result.error, with reply_code, status and reply_text filled in as listed at the top
-// of this header): unknown_command, unimplemented_command, syntax_error, missing_argument,
-// unexpected_argument, nul_byte, bad_base64, the address errors of grammar.hpp, non_ascii,
-// invalid_utf8, bad_parameter, bad_parameter_value, duplicate_parameter, too_many_parameters,
-// unsupported_parameter, number_overflow, bad_xtext.
-inline void parse_command(std::string_view line, const command_options& options,
-                          command_result& r) noexcept {
-    r.error = errc::ok;
-    r.reply = {};
-    r.cmd.reset();
+namespace detail {
 
+// parse_command() into a result that holds the defaults (built fresh, or reset).
+inline void parse_command_fresh(std::string_view line, const command_options& options,
+                                command_result& r) noexcept {
     command& c = r.cmd;
     c.line = line;
     const std::string_view text = detail::strip_trailing_space(line);
@@ -922,11 +921,29 @@ inline void parse_command(std::string_view line, const command_options& options,
     }
 }
 
-// As above, returning the result (about 600 octets; the overload above fills one in place).
+} // namespace detail
+
+// Parses one command line, given without its CRLF. Trailing spaces and tabs are ignored
+// (RFC 5321 4.1.1); the verb and the argument are separated by exactly one SP. Verbs, FROM:/TO:
+// and parameter keywords are case-insensitive. All views in the result point into `line`.
+// Errors (result.error, with result.reply the reply it calls for, as listed at the top of this
+// header): unknown_command, unimplemented_command, syntax_error, missing_argument,
+// unexpected_argument, nul_byte, bad_base64, the address errors of grammar.hpp, non_ascii,
+// invalid_utf8, bad_parameter, bad_parameter_value, duplicate_parameter, too_many_parameters,
+// unsupported_parameter, number_overflow, bad_xtext.
+inline void parse_command(std::string_view line, const command_options& options,
+                          command_result& r) noexcept {
+    r.error = errc::ok;
+    r.reply = {};
+    r.cmd.reset();
+    detail::parse_command_fresh(line, options, r);
+}
+
+// As above, returning the result (about 500 octets; the overload above fills one in place).
 [[nodiscard]] inline command_result parse_command(std::string_view line,
                                                   const command_options& options) noexcept {
     command_result r;
-    parse_command(line, options, r);
+    detail::parse_command_fresh(line, options, r);
     return r;
 }
 

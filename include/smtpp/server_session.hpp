@@ -372,7 +372,7 @@ private:
     std::uint32_t errors_ = 0;                              // saturating counters
     std::uint32_t auth_failures_ = 0;
     std::uint64_t wait_serial_ = 0;
-    std::uint64_t body_octets_ = 0; // of the body being read, for the data-block waits
+    std::uint64_t body_octets_ = 0; // left in the data block being read (its wait ends there)
     bool closed_ = false;
     bool eof_ = false;
     bool tls_ = false;
@@ -689,7 +689,7 @@ inline void server_session::start_chunk(const command& c) noexcept {
     mode_ = mode::bdat;
     chunk_.start(c.bdat_size);
     chunk_last_ = c.bdat_last;
-    body_octets_ = 0;
+    body_octets_ = config_.timeout.data_block_size;
     new_wait();
 }
 
@@ -856,10 +856,15 @@ inline server_event server_session::auth_fail(const reply_spec& r, errc e) {
 
 // Each data block of timeouts.data_block_size octets is a wait of its own.
 inline void server_session::count_body_octets(std::size_t n) noexcept {
+    // body_octets_ counts down the octets left in the current block: no division per chunk.
     const std::uint64_t block = config_.timeout.data_block_size;
-    const std::uint64_t before = body_octets_;
-    body_octets_ += n;
-    if (block != 0 && before / block != body_octets_ / block) new_wait();
+    if (block == 0) return;
+    if (n < body_octets_) {
+        body_octets_ -= n;
+        return;
+    }
+    new_wait();
+    body_octets_ = block - (n - body_octets_) % block;
 }
 
 inline server_event server_session::next_data() {
@@ -1150,7 +1155,7 @@ inline void server_session::apply(detail::decision_effect effect, std::uint16_t 
         mode_ = mode::data;
         data_.reset();
         body_done_ = false;
-        body_octets_ = 0;
+        body_octets_ = config_.timeout.data_block_size;
         return;
     case effect_kind::message_replied:
         return after_message_reply();

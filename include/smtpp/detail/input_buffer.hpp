@@ -22,6 +22,7 @@
 #include <smtpp/macros.hpp>
 
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
 #include <string>
 #include <string_view>
@@ -75,7 +76,7 @@ public:
             }
             if (held_unread() != 0) {
                 frame f;
-                if (line_at(held_, held_pos_, max_line, lf_ends_line, f)) return f;
+                if (held_line(max_line, lf_ends_line, f)) return f;
                 // What is held is one partial line: already too long, or waiting for more.
                 if (held_unread() >= max_line)
                     start_skipping({}, 0);
@@ -87,7 +88,8 @@ public:
             }
             if (view_drained()) return {};
             frame f;
-            if (line_at(view_, view_pos_, max_line, lf_ends_line, f)) return f;
+            bool bare_lf = false;
+            if (line_at(view_, view_pos_, 0, bare_lf, max_line, lf_ends_line, f)) return f;
             hold_view_rest(max_line);
         }
     }
@@ -101,6 +103,7 @@ public:
     void advance(std::size_t n) noexcept {
         if (held_unread() != 0) {
             held_pos_ += n;
+            forget_scan();
             return;
         }
         view_pos_ += n;
@@ -111,6 +114,7 @@ public:
     void discard_all() noexcept {
         held_.clear();
         held_pos_ = 0;
+        forget_scan();
         view_pos_ = view_.size();
         discarding_ = last_cr_ = false;
     }
@@ -123,17 +127,27 @@ public:
         if (held_unread() != 0) return;
         std::string().swap(held_);
         held_pos_ = 0;
+        forget_scan();
     }
 
 private:
     [[nodiscard]] bool view_drained() const noexcept { return view_pos_ >= view_.size(); }
 
     // Drops the read part of the held bytes (views handed out earlier die here: only at a
-    // mutating call).
+    // mutating call). The scan state counts from held_pos_, so it stays right.
     void compact() {
         if (held_pos_ == 0) return;
-        held_.erase(0, held_pos_);
+        if (held_pos_ == held_.size()) {
+            held_.clear(); // all read: nothing to move
+        } else {
+            held_.erase(0, held_pos_);
+        }
         held_pos_ = 0;
+    }
+
+    void forget_scan() noexcept {
+        held_scanned_ = 0;
+        held_bare_lf_ = false;
     }
 
     // Whether the LF at s[lf] ends a line; `start` is where the line began in `s`.
@@ -142,10 +156,12 @@ private:
         return lf_ends_line || (lf > start && s[lf - 1] == '\r');
     }
 
-    // Finds the end of the line that starts at s[start]: the position of its LF, or npos.
+    // Finds the end of the line that starts at s[start], looking from s[search] on (what lies
+    // between was searched before): the position of its LF, or npos.
     [[nodiscard]] static std::size_t find_end(std::string_view s, std::size_t start,
-                                              bool lf_ends_line, bool& bare_lf) noexcept {
-        for (std::size_t search = start;;) {
+                                              std::size_t search, bool lf_ends_line,
+                                              bool& bare_lf) noexcept {
+        for (;;) {
             const void* hit = std::memchr(s.data() + search, '\n', s.size() - search);
             if (hit == nullptr) return std::string_view::npos;
             const auto lf = static_cast<std::size_t>(static_cast<const char*>(hit) - s.data());
@@ -162,17 +178,32 @@ private:
     }
 
     // A whole line of `text` from `pos` on, handed out as a view into `text` (the held bytes, or
-    // the in-place ones: zero-copy); `pos` moves past it.
-    [[nodiscard]] static bool line_at(std::string_view text, std::size_t& pos, std::size_t max_line,
-                                      bool lf_ends_line, frame& f) noexcept {
-        bool bare_lf = false;
-        const std::size_t lf = find_end(text, pos, lf_ends_line, bare_lf);
+    // the in-place ones: zero-copy); `pos` moves past it. The first `scanned` octets are known
+    // to hold no line end (and bare_lf says whether they hold a bare LF).
+    [[nodiscard]] static bool line_at(std::string_view text, std::size_t& pos, std::size_t scanned,
+                                      bool& bare_lf, std::size_t max_line, bool lf_ends_line,
+                                      frame& f) noexcept {
+        const std::size_t lf = find_end(text, pos, pos + scanned, lf_ends_line, bare_lf);
         if (lf == std::string_view::npos) return false;
         const std::string_view line = text.substr(pos, lf + 1 - pos);
         pos = lf + 1;
         f = line.size() > max_line ? frame{frame_status::too_long, {}, false}
                                    : make_line(line, bare_lf);
         return true;
+    }
+
+    // A whole line in the held bytes. A partial line is searched once: as more octets arrive,
+    // only they are (a 12 KiB AUTH line sent octet by octet costs linear time, not quadratic).
+    bool held_line(std::size_t max_line, bool lf_ends_line, frame& f) {
+        bool bare_lf = held_bare_lf_;
+        if (line_at(held_, held_pos_, held_scanned_, bare_lf, max_line, lf_ends_line, f)) {
+            forget_scan();
+            return true;
+        }
+        const std::size_t unread = held_unread();
+        held_scanned_ = static_cast<std::uint32_t>(unread < UINT32_MAX ? unread : UINT32_MAX);
+        held_bare_lf_ = bare_lf;
+        return false;
     }
 
     // The held bytes are a partial line: copy in-place bytes after it, up to and including the
@@ -208,6 +239,7 @@ private:
         last_cr_ = n != 0 ? rest[n - 1] == '\r' : (held_unread() != 0 && held_.back() == '\r');
         held_.clear();
         held_pos_ = 0;
+        forget_scan();
         view_pos_ += n;
         discarding_ = true;
     }
@@ -219,6 +251,8 @@ private:
             const std::string_view s =
                 from_held ? std::string_view(held_).substr(held_pos_) : view_.substr(view_pos_);
             if (s.empty()) return false;
+            // Never true; tells GCC 12 at -O2 the size is bounded (else -Wstringop-overread).
+            if (s.size() > s.max_size()) return false;
             const void* hit = std::memchr(s.data(), '\n', s.size());
             if (hit == nullptr) {
                 last_cr_ = s.back() == '\r';
@@ -241,7 +275,9 @@ private:
     std::string_view view_;
     std::size_t view_pos_ = 0;
     bool discarding_ = false;
-    bool last_cr_ = false; // the last octet skipped of an over-long line was a CR
+    bool last_cr_ = false;           // the last octet skipped of an over-long line was a CR
+    bool held_bare_lf_ = false;      // the held partial line has a bare LF in its scanned part
+    std::uint32_t held_scanned_ = 0; // unread held octets searched for a line end in vain
 };
 
 } // namespace detail
