@@ -47,9 +47,10 @@ bdat_stream make_bdat_stream(const body& b) {
 }
 
 const bdat_stream& get_bdat_stream(std::size_t size) {
-    static const bdat_stream streams[] = {make_bdat_stream(get_body(body_sizes[0], body_kind::plain)),
-                                          make_bdat_stream(get_body(body_sizes[1], body_kind::plain)),
-                                          make_bdat_stream(get_body(body_sizes[2], body_kind::plain))};
+    static const bdat_stream streams[] = {
+        make_bdat_stream(get_body(body_sizes[0], body_kind::plain)),
+        make_bdat_stream(get_body(body_sizes[1], body_kind::plain)),
+        make_bdat_stream(get_body(body_sizes[2], body_kind::plain))};
     for (std::size_t i = 0; i < 3; ++i) {
         if (body_sizes[i] == size) return streams[i];
     }
@@ -92,8 +93,8 @@ bdat_outcome read_stream(smtpp::detail::input_buffer& input, const smtpp::comman
             const smtpp::detail::frame f = input.next_line(512, false);
             if (f.status == smtpp::detail::frame_status::need_more) break;
             const smtpp::command_result c = smtpp::parse_command(f.text, options);
-            if (f.status != smtpp::detail::frame_status::line || !c.ok() || c.cmd.kind != smtpp::verb::bdat ||
-                o.last) {
+            if (f.status != smtpp::detail::frame_status::line || !c.ok() ||
+                c.cmd.kind != smtpp::verb::bdat || o.last) {
                 o.good = false;
                 return;
             }

@@ -90,9 +90,11 @@ void parse_whole(benchmark::State& state) {
         const char* p = bytes.data();
         const char* const end = p + bytes.size();
         while (p < end) {
-            const auto* lf = static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(end - p)));
+            const auto* lf =
+                static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(end - p)));
             if (lf == nullptr) break;
-            t.add(smtpp::parse_command(std::string_view(p, static_cast<std::size_t>(lf - 1 - p)), options));
+            t.add(smtpp::parse_command(std::string_view(p, static_cast<std::size_t>(lf - 1 - p)),
+                                       options));
             p = lf + 1;
         }
         benchmark::DoNotOptimize(t);
@@ -168,10 +170,13 @@ struct verb_line {
 
 constexpr verb_line verb_lines[] = {
     {"ehlo", "EHLO client3.relay.example.org\r\n", smtpp::verb::ehlo},
-    {"mail_size_body", "MAIL FROM:<grace.hopper@mx1.university.example.edu> SIZE=1234567 BODY=8BITMIME\r\n",
+    {"mail_size_body",
+     "MAIL FROM:<grace.hopper@mx1.university.example.edu> SIZE=1234567 BODY=8BITMIME\r\n",
      smtpp::verb::mail},
     {"mail_plain", "MAIL FROM:<grace.hopper@mx1.university.example.edu>\r\n", smtpp::verb::mail},
-    {"rcpt_notify_orcpt", "RCPT TO:<bob.smith@example.org> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;bob.smith@example.org\r\n",
+    {"rcpt_notify_orcpt",
+     "RCPT TO:<bob.smith@example.org> NOTIFY=SUCCESS,FAILURE "
+     "ORCPT=rfc822;bob.smith@example.org\r\n",
      smtpp::verb::rcpt},
     {"rcpt_plain", "RCPT TO:<bob.smith@example.org>\r\n", smtpp::verb::rcpt},
     {"data", "DATA\r\n", smtpp::verb::data},

@@ -67,9 +67,11 @@ void write_transaction(benchmark::State& state) {
         out.clear();
         bool good = smtpp::write_reply(out, smtpp::replies::sender_ok, options) == smtpp::errc::ok;
         for (int i = 0; i < 3; ++i) {
-            good = good && smtpp::write_reply(out, smtpp::replies::recipient_ok, options) == smtpp::errc::ok;
+            good = good && smtpp::write_reply(out, smtpp::replies::recipient_ok, options) ==
+                               smtpp::errc::ok;
         }
-        good = good && smtpp::write_reply(out, smtpp::replies::start_mail_input, options) == smtpp::errc::ok;
+        good = good && smtpp::write_reply(out, smtpp::replies::start_mail_input, options) ==
+                           smtpp::errc::ok;
         good = good && smtpp::write_reply(out, message_accepted, options) == smtpp::errc::ok;
         good = good && smtpp::write_reply(out, closing, options) == smtpp::errc::ok;
         benchmark::DoNotOptimize(out.data());
@@ -90,7 +92,8 @@ void write_ehlo_lines(benchmark::State& state) {
     const allocation_meter meter;
     for (auto _ : state) {
         out.clear();
-        const smtpp::errc e = smtpp::write_reply_lines(out, 250, {}, ehlo_lines, ehlo_line_count, options);
+        const smtpp::errc e =
+            smtpp::write_reply_lines(out, 250, {}, ehlo_lines, ehlo_line_count, options);
         benchmark::DoNotOptimize(out.data());
         if (e != smtpp::errc::ok || out != expected) {
             state.SkipWithError("reply_write/ehlo_lines: unexpected output");
@@ -204,8 +207,8 @@ void parse_ehlo(benchmark::State& state) {
         const bool good = r.error == smtpp::errc::ok && r.consumed == bytes.size() &&
                           smtpp::parse_ehlo_reply(r.reply, caps) == smtpp::errc::ok;
         benchmark::DoNotOptimize(caps);
-        if (!good || !caps.pipelining || !caps.chunking || !caps.dsn || caps.size_limit != 52428800 ||
-            !caps.has_auth_mechanism("LOGIN")) {
+        if (!good || !caps.pipelining || !caps.chunking || !caps.dsn ||
+            caps.size_limit != 52428800 || !caps.has_auth_mechanism("LOGIN")) {
             state.SkipWithError("ehlo_parse: unexpected capabilities");
             break;
         }
@@ -218,13 +221,15 @@ void parse_ehlo(benchmark::State& state) {
 
 void register_reply_benchmarks() {
     add("reply_write_transaction/whole", write_transaction);
-    register_memcpy_baseline("reply_write_transaction", transaction_replies(), transaction_reply_count);
+    register_memcpy_baseline("reply_write_transaction", transaction_replies(),
+                             transaction_reply_count);
     add("reply_write_ehlo/write_reply_lines", write_ehlo_lines);
     add("reply_write_ehlo/write_ehlo_reply", write_ehlo);
     register_memcpy_baseline("reply_write_ehlo", ehlo_reply(), 1);
     const reply_stream& s = replies_input();
     for (const long piece : piece_sizes) {
-        add("reply_read/" + piece_name(piece), [piece](benchmark::State& state) { read_replies(state, piece); });
+        add("reply_read/" + piece_name(piece),
+            [piece](benchmark::State& state) { read_replies(state, piece); });
     }
     register_memchr_baseline("reply_read", s.bytes, s.lines, s.replies);
     add("ehlo_parse/whole", parse_ehlo);

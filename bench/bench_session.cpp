@@ -25,8 +25,8 @@
 // Bodies: 1 KiB and 64 KiB of plain text.
 #include "bench_common.hpp"
 
-#include <smtpp/server_session.hpp>
 #include <smtpp/client_session.hpp>
+#include <smtpp/server_session.hpp>
 
 #include <string>
 #include <string_view>
@@ -136,7 +136,8 @@ server_outcome run_server(smtpp::server_session& s, std::string_view input, long
             }
             break;
         }
-        case kind::output_full: break;
+        case kind::output_full:
+            break;
         case kind::connect:
         case kind::hello:
         case kind::mail:
@@ -149,7 +150,9 @@ server_outcome run_server(smtpp::server_session& s, std::string_view input, long
             ++o.messages;
             if (ev.error != smtpp::errc::ok || s.accept() != smtpp::errc::ok) o.good = false;
             break;
-        case kind::body_chunk: o.body_octets += ev.data.size(); break;
+        case kind::body_chunk:
+            o.body_octets += ev.data.size();
+            break;
         case kind::transaction_reset:
             if (ev.error != smtpp::errc::ok) o.good = false;
             break;
@@ -158,7 +161,9 @@ server_outcome run_server(smtpp::server_session& s, std::string_view input, long
             o.good = o.good && o.closed;
             o.output_octets += drain_output(s);
             return o;
-        default: o.good = false; break; // errors, TLS, AUTH: not part of this script
+        default:
+            o.good = false;
+            break; // errors, TLS, AUTH: not part of this script
         }
         if (!o.good) return o;
         o.output_octets += drain_output(s);
@@ -241,18 +246,29 @@ public:
                     good = feed();
                 }
                 break;
-            case kind::output_full: break;
+            case kind::output_full:
+                break;
             case kind::connect:
             case kind::hello:
             case kind::mail:
             case kind::rcpt:
             case kind::data:
             case kind::bdat_chunk:
-            case kind::message_end: good = session_.accept() == smtpp::errc::ok; break;
-            case kind::body_chunk: body_ += ev.data.size(); break;
-            case kind::transaction_reset: good = ev.error == smtpp::errc::ok; break;
-            case kind::closed: good = ev.error == smtpp::errc::ok; break;
-            default: good = false; break;
+            case kind::message_end:
+                good = session_.accept() == smtpp::errc::ok;
+                break;
+            case kind::body_chunk:
+                body_ += ev.data.size();
+                break;
+            case kind::transaction_reset:
+                good = ev.error == smtpp::errc::ok;
+                break;
+            case kind::closed:
+                good = ev.error == smtpp::errc::ok;
+                break;
+            default:
+                good = false;
+                break;
             }
             while (session_.pending_output_size() != 0) {
                 const std::string_view out = session_.pending_output();
@@ -312,8 +328,8 @@ public:
     bool pump(OnClient&& on_client) {
         for (;;) {
             bool progress = false;
-            for (smtpp::client_event ev = client_.next_event(); ev.kind != smtpp::client_event_kind::need_data;
-                 ev = client_.next_event()) {
+            for (smtpp::client_event ev = client_.next_event();
+                 ev.kind != smtpp::client_event_kind::need_data; ev = client_.next_event()) {
                 if (!on_client(ev)) return false;
                 progress = true;
             }
@@ -371,14 +387,19 @@ bool pair_transaction(session_pair& pair, const body& b, std::size_t& results) {
     bool ready = false;
     const bool good = pair.pump([&](const smtpp::client_event& ev) {
         switch (ev.kind) {
-        case smtpp::client_event_kind::recipient_result: return ev.result == smtpp::outcome::success;
+        case smtpp::client_event_kind::recipient_result:
+            return ev.result == smtpp::outcome::success;
         case smtpp::client_event_kind::send_body:
-            return pair.client().send_body(b.text) == smtpp::errc::ok && pair.client().end_body() == smtpp::errc::ok;
+            return pair.client().send_body(b.text) == smtpp::errc::ok &&
+                   pair.client().end_body() == smtpp::errc::ok;
         case smtpp::client_event_kind::message_result:
             ++results;
             return ev.result == smtpp::outcome::success;
-        case smtpp::client_event_kind::ready: ready = true; return true;
-        default: return false;
+        case smtpp::client_event_kind::ready:
+            ready = true;
+            return true;
+        default:
+            return false;
         }
     });
     return good && ready;
@@ -413,7 +434,8 @@ void client_server(benchmark::State& state, std::size_t size, input_mode server_
     const std::size_t expected_octets = get_pair_wire(size).octets.size();
     session_pair pair(server_input);
     std::size_t results = 0;
-    if (expected_octets == 0 || !pair_connect(pair) || !pair_transaction(pair, b, results) || results != 1) {
+    if (expected_octets == 0 || !pair_connect(pair) || !pair_transaction(pair, b, results) ||
+        results != 1) {
         state.SkipWithError("client_server: the sessions did not complete a transaction");
         return;
     }

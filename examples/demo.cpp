@@ -46,9 +46,11 @@ int main() {
     ccfg.tls = smtpp::tls_mode::never;
     smtpp::client_session client(ccfg);
 
-    const smtpp::recipient to[] = {smtpp::recipient("bob@example.com"), smtpp::recipient("carol@example.com")};
+    const smtpp::recipient to[] = {smtpp::recipient("bob@example.com"),
+                                   smtpp::recipient("carol@example.com")};
     smtpp::envelope env("alice@example.org", to, 2);
-    const std::string_view message = "Subject: demo\r\n\r\n.this line starts with a dot\r\nBye.\r\n";
+    const std::string_view message =
+        "Subject: demo\r\n\r\n.this line starts with a dot\r\nBye.\r\n";
 
     std::string body; // what the server received as the message
     bool sent = false;
@@ -60,14 +62,15 @@ int main() {
             const smtpp::server_event ev = server.next_event();
             if (ev.kind == smtpp::server_event_kind::need_data) break;
             if (ev.kind == smtpp::server_event_kind::closed) break;
-            if (ev.kind == smtpp::server_event_kind::body_chunk) body.append(ev.data.data(), ev.data.size());
+            if (ev.kind == smtpp::server_event_kind::body_chunk)
+                body.append(ev.data.data(), ev.data.size());
             if (smtpp::is_decision(ev.kind)) (void)server.accept();
         }
         transfer("S:", server, client);
 
         // Client: events until it needs bytes.
-        for (smtpp::client_event ev = client.next_event(); ev.kind != smtpp::client_event_kind::need_data;
-             ev = client.next_event()) {
+        for (smtpp::client_event ev = client.next_event();
+             ev.kind != smtpp::client_event_kind::need_data; ev = client.next_event()) {
             using k = smtpp::client_event_kind;
             if (ev.kind == k::closed) break;
             if (ev.kind == k::ready && !sent) {
@@ -76,9 +79,12 @@ int main() {
             } else if (ev.kind == k::ready) {
                 (void)client.quit();
             } else if (ev.kind == k::send_body) {
-                if (client.send_body(message) != smtpp::errc::ok || client.end_body() != smtpp::errc::ok) return 1;
+                if (client.send_body(message) != smtpp::errc::ok ||
+                    client.end_body() != smtpp::errc::ok)
+                    return 1;
             } else if (ev.kind == k::recipient_result) {
-                std::printf("   (client: recipient %zu %s)\n", ev.recipient, smtpp::to_string(ev.result));
+                std::printf("   (client: recipient %zu %s)\n", ev.recipient,
+                            smtpp::to_string(ev.result));
             } else if (ev.kind == k::message_result) {
                 std::printf("   (client: message %s)\n", smtpp::to_string(ev.result));
                 accepted += ev.result == smtpp::outcome::success;
@@ -94,6 +100,7 @@ int main() {
         }
     }
     const bool same = body == message;
-    std::printf("server received %zu octets, dot-unstuffed: %s\n", body.size(), same ? "as sent" : "DIFFERENT");
+    std::printf("server received %zu octets, dot-unstuffed: %s\n", body.size(),
+                same ? "as sent" : "DIFFERENT");
     return accepted == 1 && same ? 0 : 1;
 }

@@ -542,11 +542,11 @@ private:
     std::string peer_, address_;
     message_writer writer_;
     waiting_for waiting_ = waiting_for::command;
-    std::uint64_t serial_ = 0;               // the session's wait the deadline is for
+    std::uint64_t serial_ = 0;                    // the session's wait the deadline is for
     std::chrono::milliseconds session_timeout_{}; // its timeout (before stress mode)
-    clock::time_point since_;                // when the current wait started
-    clock::time_point output_moved_;         // output was last empty or taken by the client
-    std::string unread_;                     // plaintext the session did not take yet (see offer())
+    clock::time_point since_;                     // when the current wait started
+    clock::time_point output_moved_;              // output was last empty or taken by the client
+    std::string unread_; // plaintext the session did not take yet (see offer())
 #if SMTPP_EXAMPLES_TLS
     std::unique_ptr<tls_stream> tls_;
     send_queue net_out_; // ciphertext to send
