@@ -194,13 +194,18 @@ template <std::uint16_t Class, char Ex1, char Ex2>
     return (u < 0x20 && u != '\t') || u == 0x7f;
 }
 
+// Some octet of the word is a text control (or HT: the caller looks closer).
+[[nodiscard]] constexpr bool swar_may_hold_control(std::uint64_t w) noexcept {
+    return swar_has_less(w, 0x20) || swar_has_byte(w, 0x7f);
+}
+
 // Index of the first text control (is_text_control) at or after i, or s.size(). Clean words
-// are skipped eight octets at a time; a word that may hold one (or HT) is looked at octet by
-// octet.
+// are skipped eight octets at a time, and the last octets by one more word that overlaps
+// ones already known clean; a word that may hold one (or HT) is looked at octet by octet.
 [[nodiscard]] constexpr std::size_t find_text_control(std::string_view s, std::size_t i) noexcept {
-    while (s.size() - i >= 8) {
-        const std::uint64_t w = load8(s.data() + i);
-        if (swar_has_less(w, 0x20) || swar_has_byte(w, 0x7f)) {
+    const std::size_t n = s.size();
+    while (n - i >= 8) {
+        if (swar_may_hold_control(load8(s.data() + i))) {
             for (const std::size_t end = i + 8; i < end; ++i) {
                 if (is_text_control(s[i])) return i;
             }
@@ -208,7 +213,8 @@ template <std::uint16_t Class, char Ex1, char Ex2>
         }
         i += 8;
     }
-    while (i < s.size() && !is_text_control(s[i])) ++i;
+    if (i < n && n >= 8 && !swar_may_hold_control(load8(s.data() + n - 8))) return n;
+    while (i < n && !is_text_control(s[i])) ++i;
     return i;
 }
 

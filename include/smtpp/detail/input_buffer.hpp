@@ -80,17 +80,15 @@ public:
                 // What is held is one partial line: already too long, or waiting for more.
                 if (held_unread() >= max_line)
                     start_skipping({}, 0);
-                else if (view_drained())
+                else if (view_drained() || !pull_from_view(max_line))
                     return {};
-                else
-                    pull_from_view(max_line);
                 continue;
             }
             if (view_drained()) return {};
             frame f;
             bool bare_lf = false;
             if (line_at(view_, view_pos_, 0, bare_lf, max_line, lf_ends_line, f)) return f;
-            hold_view_rest(max_line);
+            hold_view_rest(max_line, bare_lf);
         }
     }
 
@@ -162,6 +160,7 @@ private:
                                               std::size_t search, bool lf_ends_line,
                                               bool& bare_lf) noexcept {
         for (;;) {
+            if (search >= s.size()) return std::string_view::npos;
             const void* hit = std::memchr(s.data() + search, '\n', s.size() - search);
             if (hit == nullptr) return std::string_view::npos;
             const auto lf = static_cast<std::size_t>(static_cast<const char*>(hit) - s.data());
@@ -195,39 +194,56 @@ private:
     // A whole line in the held bytes. A partial line is searched once: as more octets arrive,
     // only they are (a 12 KiB AUTH line sent octet by octet costs linear time, not quadratic).
     bool held_line(std::size_t max_line, bool lf_ends_line, frame& f) {
+        if (held_scanned_ == held_unread()) return false; // nothing came since the last search
         bool bare_lf = held_bare_lf_;
         if (line_at(held_, held_pos_, held_scanned_, bare_lf, max_line, lf_ends_line, f)) {
             forget_scan();
             return true;
         }
+        held_bare_lf_ = bare_lf;
+        mark_scanned();
+        return false;
+    }
+
+    // Every unread held octet was searched for a line end (kept as 32 bits: a longer line is
+    // searched again in part, never wrongly).
+    void mark_scanned() noexcept {
         const std::size_t unread = held_unread();
         held_scanned_ = static_cast<std::uint32_t>(unread < UINT32_MAX ? unread : UINT32_MAX);
-        held_bare_lf_ = bare_lf;
-        return false;
     }
 
     // The held bytes are a partial line: copy in-place bytes after it, up to and including the
     // next LF, unless the line would grow past the limit (then skip it, copying nothing).
-    void pull_from_view(std::size_t max_line) {
+    // False when that took every in-place byte without finding a line end: nothing more to do.
+    bool pull_from_view(std::size_t max_line) {
         const std::string_view rest = view_.substr(view_pos_);
         const void* hit = std::memchr(rest.data(), '\n', rest.size());
         const std::size_t take =
             hit == nullptr
                 ? rest.size()
                 : static_cast<std::size_t>(static_cast<const char*>(hit) - rest.data()) + 1;
-        if (held_unread() + take > max_line) return start_skipping(rest, 0);
+        if (held_unread() + take > max_line) {
+            start_skipping(rest, 0);
+            return true;
+        }
         compact();
         held_.append(rest.data(), take);
         view_pos_ += take;
+        if (hit != nullptr) return true;
+        mark_scanned(); // no LF came with them: no later search looks at them again
+        return false;
     }
 
-    // No line end in the rest of the in-place bytes: keep them (bounded) or skip them.
-    void hold_view_rest(std::size_t max_line) {
+    // No line end in the rest of the in-place bytes (searched: `bare_lf` says whether they
+    // hold a bare LF): keep them (bounded), or skip them.
+    void hold_view_rest(std::size_t max_line, bool bare_lf) {
         const std::string_view rest = view_.substr(view_pos_);
         if (rest.size() < max_line) {
             compact();
             held_.append(rest.data(), rest.size());
             view_pos_ = view_.size();
+            held_bare_lf_ = bare_lf; // nothing was held before: these are the line's start
+            mark_scanned();
             return;
         }
         start_skipping(rest, rest.size());
