@@ -2,8 +2,9 @@
 //
 //   bdat_read/<size>/<feed>   the server's path for a message sent as BDAT chunks of 16 KiB
 //                             ("BDAT 16384\r\n" + octets ..., the last one with LAST): the
-//                             command lines through detail::line_framer + parse_command, the
-//                             octets through bdat_reader taking views from the framer's feed;
+//                             command lines through detail::input_buffer + parse_command, the
+//                             octets through bdat_reader taking views from the bytes read in
+//                             place (receive_in_place);
 //                             fed whole or in 1/16/4096-octet pieces; chunk octets summed, not
 //                             copied; bytes = stream octets, items = messages
 //   bdat_read/<size>/baseline_memchr   memchr for LF over the same stream
@@ -14,7 +15,7 @@
 
 #include <smtpp/bdat.hpp>
 #include <smtpp/command.hpp>
-#include <smtpp/detail/line_framer.hpp>
+#include <smtpp/detail/input_buffer.hpp>
 
 #include <string>
 #include <string_view>
@@ -46,9 +47,10 @@ bdat_stream make_bdat_stream(const body& b) {
 }
 
 const bdat_stream& get_bdat_stream(std::size_t size) {
-    static const bdat_stream streams[] = {make_bdat_stream(get_body(body_sizes[0], body_kind::plain)),
-                                          make_bdat_stream(get_body(body_sizes[1], body_kind::plain)),
-                                          make_bdat_stream(get_body(body_sizes[2], body_kind::plain))};
+    static const bdat_stream streams[] = {
+        make_bdat_stream(get_body(body_sizes[0], body_kind::plain)),
+        make_bdat_stream(get_body(body_sizes[1], body_kind::plain)),
+        make_bdat_stream(get_body(body_sizes[2], body_kind::plain))};
     for (std::size_t i = 0; i < 3; ++i) {
         if (body_sizes[i] == size) return streams[i];
     }
@@ -64,22 +66,22 @@ struct bdat_outcome {
 
 // Reads one BDAT stream the way a server session does.
 template <class Sink>
-bdat_outcome read_stream(smtpp::detail::line_framer& framer, const smtpp::command_options& options,
+bdat_outcome read_stream(smtpp::detail::input_buffer& input, const smtpp::command_options& options,
                          std::string_view bytes, long piece, Sink&& sink) {
     bdat_outcome o;
     smtpp::bdat_reader reader;
     bool in_chunk = false;
     for_each_piece(bytes, piece, [&](std::string_view in) {
-        if (!o.good || framer.feed(in) != smtpp::errc::ok) {
+        if (!o.good || input.place(in) != smtpp::errc::ok) {
             o.good = false;
             return;
         }
         for (;;) {
             if (in_chunk) {
-                const std::string_view unread = framer.unread();
+                const std::string_view unread = input.unread();
                 if (unread.empty()) break;
                 const smtpp::bdat_reader::result r = reader.read(unread);
-                framer.advance(r.consumed);
+                input.advance(r.consumed);
                 o.octets += r.chunk.size();
                 sink(r.chunk);
                 if (r.done) {
@@ -88,11 +90,11 @@ bdat_outcome read_stream(smtpp::detail::line_framer& framer, const smtpp::comman
                 }
                 continue;
             }
-            const smtpp::detail::frame f = framer.next(512, false);
+            const smtpp::detail::frame f = input.next_line(512, false);
             if (f.status == smtpp::detail::frame_status::need_more) break;
             const smtpp::command_result c = smtpp::parse_command(f.text, options);
-            if (f.status != smtpp::detail::frame_status::line || !c.ok() || c.cmd.kind != smtpp::verb::bdat ||
-                o.last) {
+            if (f.status != smtpp::detail::frame_status::line || !c.ok() ||
+                c.cmd.kind != smtpp::verb::bdat || o.last) {
                 o.good = false;
                 return;
             }
@@ -102,7 +104,7 @@ bdat_outcome read_stream(smtpp::detail::line_framer& framer, const smtpp::comman
             if (!in_chunk) ++o.chunks;
         }
     });
-    o.good = o.good && !in_chunk && framer.drained() && !framer.mid_line();
+    o.good = o.good && !in_chunk && input.drained() && !input.mid_line();
     return o;
 }
 
@@ -110,18 +112,20 @@ void bdat_read(benchmark::State& state, std::size_t size, long piece) {
     const bdat_stream& s = get_bdat_stream(size);
     const body& b = get_body(size, body_kind::plain);
     const smtpp::command_options options;
-    smtpp::detail::line_framer framer;
+    smtpp::detail::input_buffer input;
     std::string joined;
-    const bdat_outcome first = read_stream(framer, options, s.bytes, piece,
-                                           [&](std::string_view c) { joined.append(c.data(), c.size()); });
+    const bdat_outcome first = read_stream(input, options, s.bytes, piece, [&](std::string_view c) {
+        joined.append(c.data(), c.size());
+    });
     if (!first.good || !first.last || first.chunks != s.chunks || joined != b.text) {
         state.SkipWithError("bdat_read: chunks put together differ from the body");
         return;
     }
     const allocation_meter meter;
     for (auto _ : state) {
-        const bdat_outcome o =
-            read_stream(framer, options, s.bytes, piece, [](std::string_view c) { benchmark::DoNotOptimize(c.data()); });
+        const bdat_outcome o = read_stream(input, options, s.bytes, piece, [](std::string_view c) {
+            benchmark::DoNotOptimize(c.data());
+        });
         if (!o.good || !o.last || o.chunks != s.chunks || o.octets != s.body_octets) {
             state.SkipWithError("bdat_read: wrong chunks");
             break;

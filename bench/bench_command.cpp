@@ -2,8 +2,11 @@
 //
 //   command_parse/parse_only        parse_command over the lines, split beforehand
 //   command_parse/whole             memchr finds each CRLF, then parse_command
-//   command_parse/framer_<feed>     the session's path: detail::line_framer fed whole or in
-//                                   1/16/4096-octet pieces, then parse_command
+//   command_parse/framer_<feed>     the session's path with receive_in_place():
+//                                   detail::input_buffer reads the bytes in place, fed whole
+//                                   or in 1/16/4096-octet pieces, then parse_command
+//   command_parse/copy_<feed>       the same with receive(): the input buffer copies each
+//                                   piece first (bounded by limits::input_buffer)
 //   command_parse/baseline_memchr   memchr for LF over the same bytes
 //   command_verb/<line>/parse       parse_command on one typical line of each kind, repeated
 //                                   64 times (where the time goes); baseline: memchr for LF
@@ -11,7 +14,8 @@
 #include "bench_common.hpp"
 
 #include <smtpp/command.hpp>
-#include <smtpp/detail/line_framer.hpp>
+#include <smtpp/detail/input_buffer.hpp>
+#include <smtpp/limits.hpp>
 
 #include <string_view>
 #include <vector>
@@ -22,7 +26,7 @@ namespace {
 
 smtpp::command_options stream_options() {
     smtpp::command_options o;
-    o.dsn = true; // NOTIFY and ORCPT; SIZE and 8BITMIME are on by default
+    o.offer.dsn = true; // NOTIFY and ORCPT; SIZE and 8BITMIME are on by default
     return o;
 }
 
@@ -86,9 +90,11 @@ void parse_whole(benchmark::State& state) {
         const char* p = bytes.data();
         const char* const end = p + bytes.size();
         while (p < end) {
-            const auto* lf = static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(end - p)));
+            const auto* lf =
+                static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(end - p)));
             if (lf == nullptr) break;
-            t.add(smtpp::parse_command(std::string_view(p, static_cast<std::size_t>(lf - 1 - p)), options));
+            t.add(smtpp::parse_command(std::string_view(p, static_cast<std::size_t>(lf - 1 - p)),
+                                       options));
             p = lf + 1;
         }
         benchmark::DoNotOptimize(t);
@@ -101,41 +107,51 @@ void parse_whole(benchmark::State& state) {
     set_processed(state, s.bytes.size(), s.commands);
 }
 
-// One pass of the stream through a framer, in pieces; false on a framing surprise.
-bool frame_and_parse(smtpp::detail::line_framer& framer, std::string_view bytes, long piece,
-                     const smtpp::command_options& options, tally& t) {
-    bool good = true;
-    for_each_piece(bytes, piece, [&](std::string_view chunk) {
-        if (framer.feed(chunk) != smtpp::errc::ok) {
-            good = false;
-            return;
-        }
-        for (;;) {
-            const smtpp::detail::frame f = framer.next(512 + 26, false);
-            if (f.status == smtpp::detail::frame_status::need_more) break;
-            if (f.status != smtpp::detail::frame_status::line || f.bare_lf) {
-                good = false;
-                break;
-            }
-            t.add(smtpp::parse_command(f.text, options));
-        }
-    });
-    return good && framer.drained() && !framer.mid_line();
+// Frames and parses every complete line the input buffer holds; false on a framing surprise.
+bool parse_lines(smtpp::detail::input_buffer& in, const smtpp::command_options& options, tally& t) {
+    for (;;) {
+        const smtpp::detail::frame f = in.next_line(512 + 26, false);
+        if (f.status == smtpp::detail::frame_status::need_more) return true;
+        if (f.status != smtpp::detail::frame_status::line || f.bare_lf) return false;
+        t.add(smtpp::parse_command(f.text, options));
+    }
 }
 
-void parse_framer(benchmark::State& state, long piece) {
+// One pass of the stream through an input buffer, in pieces, read in place (`copy` false:
+// receive_in_place) or copied in first (`copy` true: receive); false on a framing surprise.
+bool frame_and_parse(smtpp::detail::input_buffer& in, std::string_view bytes, long piece, bool copy,
+                     const smtpp::command_options& options, tally& t) {
+    static constexpr std::size_t input_limit = smtpp::limits{}.input_buffer;
+    bool good = true;
+    for_each_piece(bytes, piece, [&](std::string_view chunk) {
+        while (good && !chunk.empty()) {
+            if (copy) {
+                const std::size_t taken = in.copy_in(chunk, input_limit);
+                chunk.remove_prefix(taken);
+                good = taken != 0; // parse_lines leaves less than a line held
+            } else {
+                good = in.place(chunk) == smtpp::errc::ok;
+                chunk = {};
+            }
+            good = good && parse_lines(in, options, t);
+        }
+    });
+    return good && in.drained() && !in.mid_line();
+}
+
+void parse_framer(benchmark::State& state, long piece, bool copy) {
     const command_stream& s = commands();
     const smtpp::command_options options = stream_options();
-    smtpp::detail::line_framer framer;
+    smtpp::detail::input_buffer in;
     tally warm;
-    if (!frame_and_parse(framer, s.bytes, piece, options, warm)) { // reserves the tail buffer
+    if (!frame_and_parse(in, s.bytes, piece, copy, options, warm)) { // reserves the buffer
         state.SkipWithError("framer: framing failed");
         return;
     }
     const allocation_meter meter;
     for (auto _ : state) {
         tally t;
-        const bool good = frame_and_parse(framer, s.bytes, piece, options, t);
+        const bool good = frame_and_parse(in, s.bytes, piece, copy, options, t);
         benchmark::DoNotOptimize(t);
         if (!good || !t.matches(s)) {
             state.SkipWithError("framer: unexpected parse results");
@@ -154,10 +170,13 @@ struct verb_line {
 
 constexpr verb_line verb_lines[] = {
     {"ehlo", "EHLO client3.relay.example.org\r\n", smtpp::verb::ehlo},
-    {"mail_size_body", "MAIL FROM:<grace.hopper@mx1.university.example.edu> SIZE=1234567 BODY=8BITMIME\r\n",
+    {"mail_size_body",
+     "MAIL FROM:<grace.hopper@mx1.university.example.edu> SIZE=1234567 BODY=8BITMIME\r\n",
      smtpp::verb::mail},
     {"mail_plain", "MAIL FROM:<grace.hopper@mx1.university.example.edu>\r\n", smtpp::verb::mail},
-    {"rcpt_notify_orcpt", "RCPT TO:<bob.smith@example.org> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;bob.smith@example.org\r\n",
+    {"rcpt_notify_orcpt",
+     "RCPT TO:<bob.smith@example.org> NOTIFY=SUCCESS,FAILURE "
+     "ORCPT=rfc822;bob.smith@example.org\r\n",
      smtpp::verb::rcpt},
     {"rcpt_plain", "RCPT TO:<bob.smith@example.org>\r\n", smtpp::verb::rcpt},
     {"data", "DATA\r\n", smtpp::verb::data},
@@ -199,7 +218,9 @@ void register_command_benchmarks() {
     add("command_parse/whole", parse_whole);
     for (const long piece : piece_sizes) {
         add("command_parse/framer_" + piece_name(piece),
-            [piece](benchmark::State& state) { parse_framer(state, piece); });
+            [piece](benchmark::State& state) { parse_framer(state, piece, false); });
+        add("command_parse/copy_" + piece_name(piece),
+            [piece](benchmark::State& state) { parse_framer(state, piece, true); });
     }
     register_memchr_baseline("command_parse", s.bytes, s.commands, s.commands);
     for (const verb_line& v : verb_lines) {

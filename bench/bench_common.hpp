@@ -30,7 +30,8 @@ public:
     allocation_meter() noexcept : start_(allocation_count()) {}
     void report(benchmark::State& state, std::size_t items_per_iteration) const {
         const std::size_t allocs = allocation_count() - start_;
-        const double items = static_cast<double>(state.iterations()) * static_cast<double>(items_per_iteration);
+        const double items =
+            static_cast<double>(state.iterations()) * static_cast<double>(items_per_iteration);
         state.counters["allocs_per_item"] = items > 0 ? static_cast<double>(allocs) / items : 0.0;
     }
 
@@ -40,8 +41,10 @@ private:
 
 // Sets bytes and items processed for `state.iterations()` runs over the same input.
 inline void set_processed(benchmark::State& state, std::size_t bytes, std::size_t items) {
-    state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) * static_cast<std::int64_t>(bytes));
-    state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()) * static_cast<std::int64_t>(items));
+    state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) *
+                            static_cast<std::int64_t>(bytes));
+    state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()) *
+                            static_cast<std::int64_t>(items));
 }
 
 // Registers `fn(state)` under `name` (a std::string, so names can be built at start-up).
@@ -84,8 +87,8 @@ inline std::size_t memchr_count_lf(std::string_view bytes) noexcept {
 }
 
 // Baseline benchmark: memchr for LF over `bytes`, checked against `lines`; items = `items`.
-inline void register_memchr_baseline(const std::string& figure, std::string_view bytes, std::size_t lines,
-                                     std::size_t items) {
+inline void register_memchr_baseline(const std::string& figure, std::string_view bytes,
+                                     std::size_t lines, std::size_t items) {
     add(figure + "/baseline_memchr", [bytes, lines, items](benchmark::State& state) {
         for (auto _ : state) {
             benchmark::DoNotOptimize(bytes.data());
@@ -101,7 +104,8 @@ inline void register_memchr_baseline(const std::string& figure, std::string_view
 }
 
 // Baseline benchmark: memcpy of `bytes` into a buffer reserved once; items = `items`.
-inline void register_memcpy_baseline(const std::string& figure, std::string_view bytes, std::size_t items) {
+inline void register_memcpy_baseline(const std::string& figure, std::string_view bytes,
+                                     std::size_t items) {
     add(figure + "/baseline_memcpy", [bytes, items](benchmark::State& state) {
         std::string out(bytes.size(), '\0');
         for (auto _ : state) {

@@ -5,7 +5,7 @@
 //                                           whole or in 1/16/4096-octet pieces; chunks summed,
 //                                           not copied; bytes = wire octets, items = messages
 //   data_decode/<size>/<kind>/baseline_memchr   memchr for LF over the wire form
-//   data_encode/<size>/<kind>/<feed>        data_encoder::encode + finish appending to a
+//   data_encode/<size>/<kind>/<feed>        data_encoder::encode(out, in) + finish appending to a
 //                                           std::string reserved once; bytes = body octets
 //   data_encode/<size>/<kind>/baseline_memcpy   memcpy of the body
 //   data_encode_views/<size>/<kind>/<feed>  data_encoder::next + finish, segments summed
@@ -31,7 +31,8 @@ struct decode_outcome {
 
 // Decodes the whole wire form once; `sink(chunk)` sees every chunk.
 template <class Sink>
-decode_outcome decode_message(smtpp::data_decoder& decoder, std::string_view wire, long piece, Sink&& sink) {
+decode_outcome decode_message(smtpp::data_decoder& decoder, std::string_view wire, long piece,
+                              Sink&& sink) {
     decoder.reset();
     decode_outcome o;
     for_each_piece(wire, piece, [&](std::string_view in) {
@@ -54,19 +55,19 @@ void decode(benchmark::State& state, const body& b, body_kind kind, long piece) 
     smtpp::data_decoder decoder(1000, 0);
     // Checked once outside the timing: the chunks put together are exactly the body.
     std::string joined;
-    const decode_outcome first =
-        decode_message(decoder, b.wire, piece, [&](std::string_view c) { joined.append(c.data(), c.size()); });
+    const decode_outcome first = decode_message(
+        decoder, b.wire, piece, [&](std::string_view c) { joined.append(c.data(), c.size()); });
     const bool eight_bit = kind == body_kind::eight_bit;
-    if (!first.done || !first.all_consumed || joined != b.text || decoder.findings().error() != smtpp::errc::ok ||
+    if (!first.done || !first.all_consumed || joined != b.text ||
+        decoder.findings().error() != smtpp::errc::ok ||
         decoder.findings().eight_bit != eight_bit || decoder.size() != b.text.size()) {
         state.SkipWithError("data_decode: decoded body differs from the original");
         return;
     }
     const allocation_meter meter;
     for (auto _ : state) {
-        const decode_outcome o = decode_message(decoder, b.wire, piece, [](std::string_view c) {
-            benchmark::DoNotOptimize(c.data());
-        });
+        const decode_outcome o = decode_message(
+            decoder, b.wire, piece, [](std::string_view c) { benchmark::DoNotOptimize(c.data()); });
         if (!o.done || !o.all_consumed || o.chunk_octets != b.text.size()) {
             state.SkipWithError("data_decode: wrong decoded size");
             break;
@@ -85,7 +86,7 @@ void encode_append(benchmark::State& state, const body& b, long piece) {
         out.clear();
         bool good = true;
         for_each_piece(b.text, piece, [&](std::string_view in) {
-            good = good && encoder.encode(in, out) == smtpp::errc::ok;
+            good = good && encoder.encode(out, in) == smtpp::errc::ok;
         });
         return good && encoder.finish(out) == smtpp::errc::ok;
     };
@@ -133,15 +134,14 @@ void encode_views(benchmark::State& state, const body& b, long piece) {
     set_processed(state, b.text.size(), 1);
 }
 
-
-
 } // namespace
 
 void register_data_benchmarks() {
     for (const std::size_t size : body_sizes) {
         for (const body_kind kind : body_kinds) {
             const body& b = get_body(size, kind);
-            const std::string suffix = std::string("/") + size_name(size) + "/" + body_kind_name(kind);
+            const std::string suffix =
+                std::string("/") + size_name(size) + "/" + body_kind_name(kind);
             for (const long piece : piece_sizes) {
                 add("data_decode" + suffix + "/" + piece_name(piece),
                     [&b, kind, piece](benchmark::State& state) { decode(state, b, kind, piece); });

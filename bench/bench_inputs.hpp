@@ -32,8 +32,8 @@ private:
 // ---- Pipelined command stream ----------------------------------------------------------
 
 struct command_stream {
-    std::string bytes;           // CRLF-terminated command lines, back to back
-    std::size_t commands = 0;    // lines in `bytes`
+    std::string bytes;        // CRLF-terminated command lines, back to back
+    std::size_t commands = 0; // lines in `bytes`
     std::size_t transactions = 0;
 };
 
@@ -41,11 +41,14 @@ struct command_stream {
 // (some with ORCPT) / DATA / RSET / QUIT, as a pipelining client sends them (RFC 2920).
 // Parse with command_options{dsn = true} (SIZE and 8BITMIME are on by default).
 inline command_stream make_command_stream(std::size_t transactions = 64) {
-    static constexpr std::string_view users[] = {"alice", "bob.smith", "carol_w", "dave+lists", "eve.o-neill",
-                                                 "frank", "grace.hopper", "heidi", "ivan.petrov", "judy"};
-    static constexpr std::string_view domains[] = {"example.org", "mail.example.net", "lists.example.com",
-                                                   "mx1.university.example.edu", "corp.example.co.uk"};
-    static constexpr std::string_view notify[] = {"SUCCESS,FAILURE", "FAILURE", "FAILURE,DELAY", "NEVER"};
+    static constexpr std::string_view users[] = {
+        "alice", "bob.smith",    "carol_w", "dave+lists",  "eve.o-neill",
+        "frank", "grace.hopper", "heidi",   "ivan.petrov", "judy"};
+    static constexpr std::string_view domains[] = {
+        "example.org", "mail.example.net", "lists.example.com", "mx1.university.example.edu",
+        "corp.example.co.uk"};
+    static constexpr std::string_view notify[] = {"SUCCESS,FAILURE", "FAILURE", "FAILURE,DELAY",
+                                                  "NEVER"};
     rng r(0x5eed5eedu);
     command_stream s;
     for (std::size_t t = 0; t < transactions; ++t) {
@@ -101,9 +104,12 @@ enum class body_kind { plain, dots, eight_bit };
 
 inline const char* body_kind_name(body_kind k) noexcept {
     switch (k) {
-    case body_kind::plain: return "plain";
-    case body_kind::dots: return "dots";
-    case body_kind::eight_bit: return "8bit";
+    case body_kind::plain:
+        return "plain";
+    case body_kind::dots:
+        return "dots";
+    case body_kind::eight_bit:
+        return "8bit";
     }
     return "?";
 }
@@ -120,14 +126,27 @@ struct body {
 // are just "." or "..". eight_bit: UTF-8 prose (Latin-1 accents, Cyrillic, CJK).
 inline body make_body(std::size_t size, body_kind kind) {
     static constexpr std::string_view ascii_words[] = {
-        "the", "message", "server", "client", "relay", "delivery", "status", "notification", "of",
-        "and", "queue", "transfer", "mail", "envelope", "header", "Subject:", "Received:", "from",
-        "by", "with", "ESMTP", "id", "for", "2024", "(UTC)", "+0000", "a", "to", "is", "in"};
+        "the",       "message", "server", "client",   "relay", "delivery", "status", "notification",
+        "of",        "and",     "queue",  "transfer", "mail",  "envelope", "header", "Subject:",
+        "Received:", "from",    "by",     "with",     "ESMTP", "id",       "for",    "2024",
+        "(UTC)",     "+0000",   "a",      "to",       "is",    "in"};
     static constexpr std::string_view utf8_words[] = {
-        "caf\xc3\xa9", "na\xc3\xafve", "\xc3\xbc" "ber", "stra\xc3\x9f" "e", "\xd0\xbf\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82",
-        "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e", "mail", "server", "\xc3\xa5r", "se\xc3\xb1or", "the", "and"};
-    static constexpr std::string_view dot_starts[] = {".", "..", ".hidden line", ". a dot then space",
-                                                      "...and more dots"};
+        "caf\xc3\xa9",
+        "na\xc3\xafve",
+        "\xc3\xbc"
+        "ber",
+        "stra\xc3\x9f"
+        "e",
+        "\xd0\xbf\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82",
+        "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e",
+        "mail",
+        "server",
+        "\xc3\xa5r",
+        "se\xc3\xb1or",
+        "the",
+        "and"};
+    static constexpr std::string_view dot_starts[] = {".", "..", ".hidden line",
+                                                      ". a dot then space", "...and more dots"};
     rng r(0xb0d1u + static_cast<std::uint64_t>(kind) * 7919u + size);
     body b;
     b.text.reserve(size + 128);
@@ -166,9 +185,12 @@ inline constexpr body_kind body_kinds[] = {body_kind::plain, body_kind::dots, bo
 
 inline const char* size_name(std::size_t size) noexcept {
     switch (size) {
-    case 1024: return "1KiB";
-    case 64 * 1024: return "64KiB";
-    case 1024 * 1024: return "1MiB";
+    case 1024:
+        return "1KiB";
+    case 64 * 1024:
+        return "64KiB";
+    case 1024 * 1024:
+        return "1MiB";
     }
     return "?";
 }
@@ -197,8 +219,16 @@ inline const body& get_body(std::size_t size, body_kind kind) {
 // The capability lines of a typical EHLO reply (after the greeting line with the domain).
 inline constexpr std::string_view ehlo_lines[] = {
     "mx.example.org Hello client.relay.example.org [192.0.2.7]",
-    "PIPELINING", "SIZE 52428800", "8BITMIME", "BINARYMIME", "CHUNKING", "SMTPUTF8",
-    "ENHANCEDSTATUSCODES", "DSN", "STARTTLS", "AUTH PLAIN LOGIN"};
+    "PIPELINING",
+    "SIZE 52428800",
+    "8BITMIME",
+    "BINARYMIME",
+    "CHUNKING",
+    "SMTPUTF8",
+    "ENHANCEDSTATUSCODES",
+    "DSN",
+    "STARTTLS",
+    "AUTH PLAIN LOGIN"};
 inline constexpr std::size_t ehlo_line_count = sizeof ehlo_lines / sizeof ehlo_lines[0];
 
 // The bytes of that EHLO reply followed by the replies to a pipelined MAIL, 3 RCPT, DATA

@@ -4,22 +4,29 @@
 //                                      connection: EHLO, MAIL (SIZE, BODY), 3 RCPT (NOTIFY),
 //                                      DATA, the dot-stuffed body, QUIT; every decision
 //                                      accepted, output consumed; fed whole or in
-//                                      1/16/4096-octet pieces; items = transactions
-//   server_transaction/<size>/<feed>   the same without EHLO/QUIT, on one long-lived session
-//                                      (steady state: allocations per transaction, target 0)
+//                                      1/16/4096-octet pieces with receive_in_place() (read
+//                                      where it lies); items = transactions
+//   server_connection/<size>/copy_<feed>   the same with receive(), which copies what it takes
+//                                      (at most limits::input_buffer unread octets: the rest is
+//                                      offered again at the next need_data)
+//   server_transaction/<size>/[copy_]<feed>   the same without EHLO/QUIT, on one long-lived
+//                                      session (steady state: allocations per transaction,
+//                                      target 0)
 //   client_server/<size>/whole         a client_session and a server_session wired back to
 //                                      back, one connection (greeting and EHLO done
 //                                      beforehand), then per iteration one transaction:
 //                                      send_mail with 3 recipients (NOTIFY), the body through
 //                                      send_body/end_body, every event of both sides handled,
 //                                      until the client is ready again; bytes = octets both
-//                                      ways, recorded once for the baseline
+//                                      ways, recorded once for the baseline. The server reads
+//                                      in place, the client copies (receive())
+//   client_server/<size>/copy          the same with the server copying too (receive())
 //   .../baseline_memchr                memchr for LF over the same octets
 // Bodies: 1 KiB and 64 KiB of plain text.
 #include "bench_common.hpp"
 
-#include <smtpp/server_session.hpp>
 #include <smtpp/client_session.hpp>
+#include <smtpp/server_session.hpp>
 
 #include <string>
 #include <string_view>
@@ -33,8 +40,8 @@ constexpr std::size_t session_body_sizes[] = {1024, 64 * 1024};
 smtpp::server_config bench_server_config() {
     smtpp::server_config c;
     c.hostname = "mx.example.org";
-    c.dsn = true;
-    c.chunking = true;
+    c.offer.dsn = true;
+    c.offer.chunking = true;
     return c;
 }
 
@@ -85,9 +92,30 @@ struct server_outcome {
     bool good = true;
 };
 
+// How a session is given its input: receive_in_place() (the bytes are read where they lie
+// until the session asks for more) or receive() (copied, up to limits::input_buffer).
+enum class input_mode { in_place, copy };
+
+const char* mode_prefix(input_mode mode) noexcept {
+    return mode == input_mode::copy ? "copy_" : "";
+}
+
+// Writes (counts and consumes) every unsent octet; pending_output() may hand them out in more
+// than one block.
+std::size_t drain_output(smtpp::server_session& s) {
+    std::size_t n = 0;
+    while (s.pending_output_size() != 0) {
+        const std::string_view out = s.pending_output();
+        n += out.size();
+        s.consume_output(out.size());
+    }
+    return n;
+}
+
 // Runs `s` over `input` (fed in pieces, each only when the session asks for data) until the
 // input is used up or the session closes. Accepts every decision; consumes all output.
-server_outcome run_server(smtpp::server_session& s, std::string_view input, long piece) {
+server_outcome run_server(smtpp::server_session& s, std::string_view input, long piece,
+                          input_mode mode) {
     using kind = smtpp::server_event_kind;
     server_outcome o;
     const std::size_t step = piece <= 0 ? input.size() : static_cast<std::size_t>(piece);
@@ -98,11 +126,18 @@ server_outcome run_server(smtpp::server_session& s, std::string_view input, long
         case kind::need_data: {
             if (pos == input.size()) return o;
             const std::string_view p = input.substr(pos, step);
-            pos += p.size();
-            if (s.receive(p) != smtpp::errc::ok) o.good = false;
+            if (mode == input_mode::copy) {
+                const std::size_t taken = s.receive(p); // all of it unless the buffer is full
+                pos += taken;
+                if (taken == 0) o.good = false;
+            } else {
+                pos += p.size();
+                if (s.receive_in_place(p) != smtpp::errc::ok) o.good = false;
+            }
             break;
         }
-        case kind::output_full: break;
+        case kind::output_full:
+            break;
         case kind::connect:
         case kind::hello:
         case kind::mail:
@@ -115,32 +150,33 @@ server_outcome run_server(smtpp::server_session& s, std::string_view input, long
             ++o.messages;
             if (ev.error != smtpp::errc::ok || s.accept() != smtpp::errc::ok) o.good = false;
             break;
-        case kind::body_chunk: o.body_octets += ev.data.size(); break;
+        case kind::body_chunk:
+            o.body_octets += ev.data.size();
+            break;
         case kind::transaction_reset:
             if (ev.error != smtpp::errc::ok) o.good = false;
             break;
         case kind::closed:
             o.closed = ev.error == smtpp::errc::ok;
             o.good = o.good && o.closed;
-            o.output_octets += s.pending_output().size();
-            s.consume_output(s.pending_output().size());
+            o.output_octets += drain_output(s);
             return o;
-        default: o.good = false; break; // errors, TLS, AUTH: not part of this script
+        default:
+            o.good = false;
+            break; // errors, TLS, AUTH: not part of this script
         }
         if (!o.good) return o;
-        const std::string_view out = s.pending_output();
-        o.output_octets += out.size();
-        s.consume_output(out.size());
+        o.output_octets += drain_output(s);
     }
 }
 
-void server_connection(benchmark::State& state, std::size_t size, long piece) {
+void server_connection(benchmark::State& state, std::size_t size, long piece, input_mode mode) {
     const session_input& in = get_session_input(size);
     const smtpp::server_config config = bench_server_config();
     std::size_t expected_output = 0;
     {
         smtpp::server_session s(config);
-        const server_outcome o = run_server(s, in.connection, piece);
+        const server_outcome o = run_server(s, in.connection, piece, mode);
         if (!o.good || !o.closed || o.messages != 1 || o.body_octets != in.body_octets) {
             state.SkipWithError("server_connection: the session did not run the script");
             return;
@@ -150,7 +186,7 @@ void server_connection(benchmark::State& state, std::size_t size, long piece) {
     const allocation_meter meter;
     for (auto _ : state) {
         smtpp::server_session s(config);
-        const server_outcome o = run_server(s, in.connection, piece);
+        const server_outcome o = run_server(s, in.connection, piece, mode);
         if (!o.good || !o.closed || o.messages != 1 || o.body_octets != in.body_octets ||
             o.output_octets != expected_output) {
             state.SkipWithError("server_connection: unexpected events or output");
@@ -161,19 +197,19 @@ void server_connection(benchmark::State& state, std::size_t size, long piece) {
     set_processed(state, in.connection.size(), 1);
 }
 
-void server_transaction(benchmark::State& state, std::size_t size, long piece) {
+void server_transaction(benchmark::State& state, std::size_t size, long piece, input_mode mode) {
     const session_input& in = get_session_input(size);
     const smtpp::server_config config = bench_server_config();
     smtpp::server_session s(config);
-    const server_outcome hello = run_server(s, "EHLO client.example.org\r\n", piece);
-    const server_outcome warm = run_server(s, in.transaction, piece); // sizes the buffers
+    const server_outcome hello = run_server(s, "EHLO client.example.org\r\n", piece, mode);
+    const server_outcome warm = run_server(s, in.transaction, piece, mode); // sizes the buffers
     if (!hello.good || !warm.good || warm.messages != 1 || warm.body_octets != in.body_octets) {
         state.SkipWithError("server_transaction: the session did not run the script");
         return;
     }
     const allocation_meter meter;
     for (auto _ : state) {
-        const server_outcome o = run_server(s, in.transaction, piece);
+        const server_outcome o = run_server(s, in.transaction, piece, mode);
         if (!o.good || o.messages != 1 || o.body_octets != in.body_octets ||
             o.output_octets != warm.output_octets) {
             state.SkipWithError("server_transaction: unexpected events or output");
@@ -184,58 +220,91 @@ void server_transaction(benchmark::State& state, std::size_t size, long piece) {
     set_processed(state, in.transaction.size(), 1);
 }
 
-
 // The server half of the client<->server pair: every decision accepted, fed in memory.
 class server_peer {
 public:
-    server_peer() {
+    explicit server_peer(input_mode mode) : mode_(mode) {
         in_flight_.reserve(256 * 1024);
         queued_.reserve(256 * 1024);
     }
 
-    // Queues `from_client` (copied: the session reads its input in place until it asks for
-    // more), runs the server until it needs input and appends its output to `to_client`.
-    // False on an event the script does not expect.
+    // Queues `from_client` (copied: in place, the session reads its input where it lies until
+    // it asks for more), runs the server until it needs input and appends its output to
+    // `to_client`. False on an event the script does not expect.
     bool exchange(std::string_view from_client, std::string& to_client) {
         using kind = smtpp::server_event_kind;
         queued_.append(from_client.data(), from_client.size());
         for (;;) {
             const smtpp::server_event ev = session_.next_event();
             bool good = true;
+            bool done = ev.kind == kind::closed;
             switch (ev.kind) {
             case kind::need_data:
-                if (queued_.empty()) return true;
-                in_flight_.swap(queued_); // the session has used up in_flight_
-                queued_.clear();
-                good = session_.receive(in_flight_) == smtpp::errc::ok;
+                if (queued_.size() == queued_pos_) {
+                    done = true; // all the client sent so far is read
+                } else {
+                    good = feed();
+                }
                 break;
-            case kind::output_full: break;
+            case kind::output_full:
+                break;
             case kind::connect:
             case kind::hello:
             case kind::mail:
             case kind::rcpt:
             case kind::data:
             case kind::bdat_chunk:
-            case kind::message_end: good = session_.accept() == smtpp::errc::ok; break;
-            case kind::body_chunk: body_ += ev.data.size(); break;
-            case kind::transaction_reset: good = ev.error == smtpp::errc::ok; break;
-            case kind::closed: good = ev.error == smtpp::errc::ok; break;
-            default: good = false; break;
+            case kind::message_end:
+                good = session_.accept() == smtpp::errc::ok;
+                break;
+            case kind::body_chunk:
+                body_ += ev.data.size();
+                break;
+            case kind::transaction_reset:
+                good = ev.error == smtpp::errc::ok;
+                break;
+            case kind::closed:
+                good = ev.error == smtpp::errc::ok;
+                break;
+            default:
+                good = false;
+                break;
             }
-            const std::string_view out = session_.pending_output();
-            to_client.append(out.data(), out.size());
-            session_.consume_output(out.size());
+            while (session_.pending_output_size() != 0) {
+                const std::string_view out = session_.pending_output();
+                to_client.append(out.data(), out.size());
+                session_.consume_output(out.size());
+            }
             if (!good) return false;
-            if (ev.kind == kind::closed) return true;
+            if (done) return true;
         }
     }
 
     [[nodiscard]] std::uint64_t body_octets() const noexcept { return body_; }
 
 private:
+    // At need_data: hands the session what is queued; false when it takes nothing.
+    bool feed() {
+        if (mode_ == input_mode::copy) {
+            const std::size_t taken =
+                session_.receive(std::string_view(queued_).substr(queued_pos_));
+            queued_pos_ += taken;
+            if (queued_pos_ == queued_.size()) {
+                queued_.clear();
+                queued_pos_ = 0;
+            }
+            return taken != 0;
+        }
+        in_flight_.swap(queued_); // the session has used up in_flight_
+        queued_.clear();
+        return session_.receive_in_place(in_flight_) == smtpp::errc::ok;
+    }
+
+    input_mode mode_;
     smtpp::server_session session_{bench_server_config()};
     std::string in_flight_;
     std::string queued_;
+    std::size_t queued_pos_ = 0; // copy: octets of queued_ the session has taken
     std::uint64_t body_ = 0;
 };
 
@@ -248,7 +317,10 @@ smtpp::client_config bench_client_config() {
 
 class session_pair {
 public:
-    session_pair() : client_(bench_client_config()) { to_client_.reserve(64 * 1024); }
+    explicit session_pair(input_mode server_input)
+        : client_(bench_client_config()), server_(server_input) {
+        to_client_.reserve(64 * 1024);
+    }
 
     // Runs both sides until neither makes progress; calls on_client(event) for each client
     // event but need_data (false from it stops everything). False on any surprise.
@@ -256,8 +328,8 @@ public:
     bool pump(OnClient&& on_client) {
         for (;;) {
             bool progress = false;
-            for (smtpp::client_event ev = client_.next_event(); ev.kind != smtpp::client_event_kind::need_data;
-                 ev = client_.next_event()) {
+            for (smtpp::client_event ev = client_.next_event();
+                 ev.kind != smtpp::client_event_kind::need_data; ev = client_.next_event()) {
                 if (!on_client(ev)) return false;
                 progress = true;
             }
@@ -271,7 +343,8 @@ public:
             }
             progress = progress || !c_out.empty() || !to_client_.empty();
             client_.consume_output(c_out.size());
-            if (!to_client_.empty()) client_.receive(to_client_);
+            // The client copies; a few replies never come near limits::input_buffer.
+            if (client_.receive(to_client_) != to_client_.size()) return false;
             if (!progress) return true;
         }
     }
@@ -314,14 +387,19 @@ bool pair_transaction(session_pair& pair, const body& b, std::size_t& results) {
     bool ready = false;
     const bool good = pair.pump([&](const smtpp::client_event& ev) {
         switch (ev.kind) {
-        case smtpp::client_event_kind::recipient_result: return ev.result == smtpp::outcome::success;
+        case smtpp::client_event_kind::recipient_result:
+            return ev.result == smtpp::outcome::success;
         case smtpp::client_event_kind::send_body:
-            return pair.client().send_body(b.text) == smtpp::errc::ok && pair.client().end_body() == smtpp::errc::ok;
+            return pair.client().send_body(b.text) == smtpp::errc::ok &&
+                   pair.client().end_body() == smtpp::errc::ok;
         case smtpp::client_event_kind::message_result:
             ++results;
             return ev.result == smtpp::outcome::success;
-        case smtpp::client_event_kind::ready: ready = true; return true;
-        default: return false;
+        case smtpp::client_event_kind::ready:
+            ready = true;
+            return true;
+        default:
+            return false;
         }
     });
     return good && ready;
@@ -337,7 +415,7 @@ const pair_wire& get_pair_wire(std::size_t size) {
     static const auto record = [](std::size_t body_size) {
         pair_wire w;
         const body& b = get_body(body_size, body_kind::plain);
-        session_pair pair;
+        session_pair pair(input_mode::in_place);
         std::size_t results = 0;
         if (pair_connect(pair) && pair_transaction(pair, b, results)) {
             pair.record(&w.octets);
@@ -351,12 +429,13 @@ const pair_wire& get_pair_wire(std::size_t size) {
     return size == session_body_sizes[0] ? wires[0] : wires[1];
 }
 
-void client_server(benchmark::State& state, std::size_t size) {
+void client_server(benchmark::State& state, std::size_t size, input_mode server_input) {
     const body& b = get_body(size, body_kind::plain);
     const std::size_t expected_octets = get_pair_wire(size).octets.size();
-    session_pair pair;
+    session_pair pair(server_input);
     std::size_t results = 0;
-    if (expected_octets == 0 || !pair_connect(pair) || !pair_transaction(pair, b, results) || results != 1) {
+    if (expected_octets == 0 || !pair_connect(pair) || !pair_transaction(pair, b, results) ||
+        results != 1) {
         state.SkipWithError("client_server: the sessions did not complete a transaction");
         return;
     }
@@ -376,7 +455,6 @@ void client_server(benchmark::State& state, std::size_t size) {
     set_processed(state, expected_octets, 1);
 }
 
-
 } // namespace
 
 void register_session_benchmarks() {
@@ -384,16 +462,24 @@ void register_session_benchmarks() {
         const session_input& in = get_session_input(size);
         const std::string connection = std::string("server_connection/") + size_name(size);
         const std::string transaction = std::string("server_transaction/") + size_name(size);
-        for (const long piece : piece_sizes) {
-            add(connection + "/" + piece_name(piece),
-                [size, piece](benchmark::State& state) { server_connection(state, size, piece); });
-            add(transaction + "/" + piece_name(piece),
-                [size, piece](benchmark::State& state) { server_transaction(state, size, piece); });
+        for (const input_mode mode : {input_mode::in_place, input_mode::copy}) {
+            for (const long piece : piece_sizes) {
+                const std::string variant = mode_prefix(mode) + piece_name(piece);
+                add(connection + "/" + variant, [size, piece, mode](benchmark::State& state) {
+                    server_connection(state, size, piece, mode);
+                });
+                add(transaction + "/" + variant, [size, piece, mode](benchmark::State& state) {
+                    server_transaction(state, size, piece, mode);
+                });
+            }
         }
         register_memchr_baseline(connection, in.connection, memchr_count_lf(in.connection), 1);
         register_memchr_baseline(transaction, in.transaction, memchr_count_lf(in.transaction), 1);
         const std::string pair = std::string("client_server/") + size_name(size);
-        add(pair + "/whole", [size](benchmark::State& state) { client_server(state, size); });
+        add(pair + "/whole",
+            [size](benchmark::State& state) { client_server(state, size, input_mode::in_place); });
+        add(pair + "/copy",
+            [size](benchmark::State& state) { client_server(state, size, input_mode::copy); });
         const pair_wire& w = get_pair_wire(size);
         register_memchr_baseline(pair, w.octets, w.lines, 1);
     }

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Builds smtpp's benchmarks in Release (-O2 by default) in their own build directory, runs them,
 # then prints, for every figure, ratio = smtpp throughput / baseline throughput (a memchr or
-# memcpy over the same bytes, measured in the same run), plus items/s and allocations/item.
+# memcpy over the same bytes, measured in the same run), plus items/s and allocations/item,
+# and last the memory one server and one client session hold (smtpp_footprint).
 #
 #   bench/run_benchmarks.sh [--quick | --long] [--build-dir DIR] [--filter REGEX] [--opt N]
 #
@@ -49,7 +50,7 @@ esac
 cmake -S "$source_dir" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release \
     -DCMAKE_CXX_FLAGS_RELEASE="-O$opt -DNDEBUG" -DSMTPP_BUILD_BENCH=ON -DSMTPP_BUILD_TESTS=OFF \
     -DSMTPP_BUILD_EXAMPLES=OFF -DSMTPP_BUILD_FUZZ=OFF -DSMTPP_INSTALL=OFF -DSMTPP_SANITIZE=OFF >/dev/null
-cmake --build "$build_dir" --target smtpp_bench -j 2 >/dev/null
+cmake --build "$build_dir" --target smtpp_bench smtpp_footprint -j 2 >/dev/null
 
 json="$build_dir/bench-results.json"
 "$build_dir/bench/smtpp_bench" --benchmark_min_time="$min_time" \
@@ -57,3 +58,5 @@ json="$build_dir/bench-results.json"
     --benchmark_out="$json" --benchmark_out_format=json --benchmark_format=console
 
 python3 "$here/ratios.py" "$json"
+echo
+"$build_dir/bench/smtpp_footprint"

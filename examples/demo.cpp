@@ -21,6 +21,19 @@ void show(const char* who, std::string_view bytes) {
     }
 }
 
+// Hands what `from` has queued to `to` (whose receive() copies it) and prints it as sent.
+// Both sessions keep their output until it is consumed, in one or more pieces.
+template <class From, class To>
+void transfer(const char* who, From& from, To& to) {
+    while (from.pending_output_size() != 0) {
+        const std::string_view out = from.pending_output();
+        const std::size_t taken = to.receive(out);
+        show(who, out.substr(0, taken));
+        from.consume_output(taken);
+        if (taken < out.size()) return; // the peer's input is full (or closed): later
+    }
+}
+
 } // namespace
 
 int main() {
@@ -33,34 +46,31 @@ int main() {
     ccfg.tls = smtpp::tls_mode::never;
     smtpp::client_session client(ccfg);
 
-    const smtpp::recipient to[] = {smtpp::recipient("bob@example.com"), smtpp::recipient("carol@example.com")};
+    const smtpp::recipient to[] = {smtpp::recipient("bob@example.com"),
+                                   smtpp::recipient("carol@example.com")};
     smtpp::envelope env("alice@example.org", to, 2);
-    const std::string_view message = "Subject: demo\r\n\r\n.this line starts with a dot\r\nBye.\r\n";
+    const std::string_view message =
+        "Subject: demo\r\n\r\n.this line starts with a dot\r\nBye.\r\n";
 
-    std::string to_server;   // client bytes the server is reading (kept until need_data)
-    std::string body;        // what the server received as the message
-    bool sent = false, server_idle = true;
+    std::string body; // what the server received as the message
+    bool sent = false;
     int accepted = 0;
 
     for (int round = 0; round < 100 && !(client.is_closed() && server.is_closed()); ++round) {
         // Server: events until it needs bytes; every decision is accepted.
         for (;;) {
             const smtpp::server_event ev = server.next_event();
-            if (ev.kind == smtpp::server_event_kind::need_data) {
-                server_idle = true;
-                break;
-            }
+            if (ev.kind == smtpp::server_event_kind::need_data) break;
             if (ev.kind == smtpp::server_event_kind::closed) break;
-            if (ev.kind == smtpp::server_event_kind::body_chunk) body.append(ev.data.data(), ev.data.size());
+            if (ev.kind == smtpp::server_event_kind::body_chunk)
+                body.append(ev.data.data(), ev.data.size());
             if (smtpp::is_decision(ev.kind)) (void)server.accept();
         }
-        show("S:", server.pending_output());
-        client.receive(server.pending_output());
-        server.consume_output(server.pending_output().size());
+        transfer("S:", server, client);
 
         // Client: events until it needs bytes.
-        for (smtpp::client_event ev = client.next_event(); ev.kind != smtpp::client_event_kind::need_data;
-             ev = client.next_event()) {
+        for (smtpp::client_event ev = client.next_event();
+             ev.kind != smtpp::client_event_kind::need_data; ev = client.next_event()) {
             using k = smtpp::client_event_kind;
             if (ev.kind == k::closed) break;
             if (ev.kind == k::ready && !sent) {
@@ -69,9 +79,12 @@ int main() {
             } else if (ev.kind == k::ready) {
                 (void)client.quit();
             } else if (ev.kind == k::send_body) {
-                if (client.send_body(message) != smtpp::errc::ok || client.end_body() != smtpp::errc::ok) return 1;
+                if (client.send_body(message) != smtpp::errc::ok ||
+                    client.end_body() != smtpp::errc::ok)
+                    return 1;
             } else if (ev.kind == k::recipient_result) {
-                std::printf("   (client: recipient %zu %s)\n", ev.recipient, smtpp::to_string(ev.result));
+                std::printf("   (client: recipient %zu %s)\n", ev.recipient,
+                            smtpp::to_string(ev.result));
             } else if (ev.kind == k::message_result) {
                 std::printf("   (client: message %s)\n", smtpp::to_string(ev.result));
                 accepted += ev.result == smtpp::outcome::success;
@@ -79,18 +92,15 @@ int main() {
                 std::printf("   (client: error %s)\n", smtpp::to_string(ev.error));
             }
         }
-        // Client bytes to the server, in one piece: the pipelined group shows as one write.
-        if (server_idle && client.wants_write()) {
-            to_server.assign(client.pending_output());
-            client.consume_output(to_server.size());
-            show("C:", to_server);
-            if (server.receive(to_server) != smtpp::errc::ok) return 1;
-            server_idle = false;
+        // Client bytes to the server, all at once: the pipelined group shows as one write.
+        if (client.wants_write()) {
+            transfer("C:", client, server);
         } else if (client.is_closed() && !server.is_closed()) {
             server.receive_eof();
         }
     }
     const bool same = body == message;
-    std::printf("server received %zu octets, dot-unstuffed: %s\n", body.size(), same ? "as sent" : "DIFFERENT");
+    std::printf("server received %zu octets, dot-unstuffed: %s\n", body.size(),
+                same ? "as sent" : "DIFFERENT");
     return accepted == 1 && same ? 0 : 1;
 }

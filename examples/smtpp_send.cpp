@@ -18,6 +18,7 @@
 
 #include <smtpp/client_session.hpp>
 #include <smtpp/data.hpp>
+#include <smtpp/envelope.hpp>
 
 #include <algorithm>
 #include <cerrno>
@@ -63,14 +64,12 @@ std::string_view header_section(std::string_view message) {
 
 // What the message needs, for the envelope: 8BITMIME for octets >= 0x80, BINARYMIME for NUL
 // or lines over 998 octets (RFC 3030), SMTPUTF8 for a UTF-8 header section (RFC 6531), and
-// its RFC 1870 size as it goes on the wire.
+// its RFC 1870 size as it goes on the wire. ASCII text declares no BODY.
 void describe_content(std::string_view message, smtpp::envelope& env) {
     const smtpp::body_traits traits = smtpp::scan_body(message);
-    env.content = traits.has_nul || traits.long_line ? smtpp::body_content::binary
-                  : traits.has_8bit                  ? smtpp::body_content::eight_bit
-                                                     : smtpp::body_content::seven_bit;
+    env.body = smtpp::body_for(traits);
     // Text is CRLF-normalised on the way out; a binary body goes out as it is (BDAT).
-    env.size = env.content == smtpp::body_content::binary ? message.size() : traits.size;
+    env.size = env.body == smtpp::body_type::binary_mime ? message.size() : traits.size;
     const std::string_view headers = header_section(message);
     env.utf8_message = std::any_of(headers.begin(), headers.end(),
                                    [](char c) { return static_cast<unsigned char>(c) >= 0x80; });
@@ -94,8 +93,9 @@ smtpp::client_config make_config(const smtpp_send::options& o, const std::string
 }
 
 // One conversation: the session's events acted on, its output sent and the server's bytes
-// fed to it, every wait bounded by a deadline. A deadline starts when a wait starts (a reply
-// completed, or the output was written) and is never moved by bytes that trickle in.
+// fed to it, every wait bounded by a deadline. A deadline starts when the session says a new
+// wait began (client_session::waiting(): a reply completed, a command sent, 64 KiB of the
+// message written) and is never moved by bytes that trickle in.
 class conversation {
 public:
     conversation(const smtpp_send::options& o, const smtpp_send::tls_settings& tls,
@@ -106,8 +106,8 @@ public:
     // Returns when the session has closed, or the conversation failed (a timeout, a dead
     // connection, a failed TLS handshake): the report knows why.
     void run() {
-        restart_clock();
         while (handle_events()) {
+            track_wait();
             short events = 0; // what to poll() for if neither direction moves
             const step w = s_.wants_write() ? write_some(events) : step::blocked;
             if (w == step::over) return;
@@ -138,29 +138,29 @@ private:
         std::string what;
     };
 
-    // The timeout for what the session waits for now. client_session::timeout() gives RFC
-    // 5321 4.5.3.2's value for it; the value tells which of the five settings applies.
-    [[nodiscard]] wait_spec waiting() const {
+    // The setting (in milliseconds: the session's own timeouts are whole seconds) and the
+    // name for what the session waits for now (RFC 5321 4.5.3.2).
+    [[nodiscard]] wait_spec describe(smtpp::wait_phase phase) const {
         const smtpp_send::timeouts& t = o_.wait;
-        if (stage_ == stage::body && s_.wants_write())
-            return {t.data_block, "the server to read the message"};
-        switch (s_.timeout().count()) {
-        case 120:
+        switch (phase) {
+        case smtpp::wait_phase::greeting:
+            return {t.command, "the greeting"};
+        case smtpp::wait_phase::mail_reply:
+        case smtpp::wait_phase::rcpt_reply:
+            return {t.command, "the replies to MAIL and RCPT"};
+        case smtpp::wait_phase::data_reply:
             return {t.data_init, "the reply to DATA"};
-        case 180:
+        case smtpp::wait_phase::data_block: // the body being written, or a reply to BDAT
+            if (s_.wants_write()) return {t.data_block, "the server to read the message"};
             return {t.data_block, "the reply to BDAT"};
-        case 600:
+        case smtpp::wait_phase::data_termination:
             return {t.data_done, "the reply to the end of the message"};
-        default:
+        default: // reply (EHLO, STARTTLS, AUTH, RSET, QUIT), or nothing from the server
             break;
         }
         switch (stage_) {
-        case stage::greeting:
-            return {t.command, "the greeting"};
         case stage::setup:
             return {t.command, "the reply to EHLO, STARTTLS or AUTH"};
-        case stage::envelope:
-            return {t.command, "the replies to MAIL and RCPT"};
         case stage::quit:
             return {t.command, "the reply to QUIT"};
         default:
@@ -168,21 +168,24 @@ private:
         }
     }
 
-    void restart_clock() {
-        wait_ = waiting();
+    // Starts a new deadline when the session began a new wait (its serial changed) or now
+    // waits for something else.
+    void track_wait() {
+        const smtpp::wait_state w = s_.waiting();
+        if (started_ && w.serial == wait_serial_ && w.phase == wait_phase_) return;
+        started_ = true;
+        wait_serial_ = w.serial;
+        wait_phase_ = w.phase;
+        wait_ = describe(w.phase);
         deadline_ = clock::now() + wait_.limit;
-        written_ = 0;
     }
 
     // Acts on events until the session needs I/O; false once the conversation is over.
     bool handle_events() {
-        bool any = false;
         for (smtpp::client_event ev = s_.next_event();
              ev.kind != smtpp::client_event_kind::need_data; ev = s_.next_event()) {
-            any = true;
             if (!on_event(ev)) return false;
         }
-        if (any) restart_clock(); // a reply completed: the next wait starts now
         return true;
     }
 
@@ -195,7 +198,7 @@ private:
         case kind::greeting:
             stage_ = stage::setup;
             break;
-        case kind::start_tls:
+        case kind::tls_handshake:
             return start_tls();
         case kind::auth_challenge:
             (void)s_.auth_cancel();
@@ -224,13 +227,16 @@ private:
         return true;
     }
 
-    // The first `ready` starts the transaction; the next one (or a refused envelope) ends
-    // the session.
+    // The first `ready` starts the transaction; the next one ends the session. An envelope
+    // the server cannot take (8-bit content without 8BITMIME, over its SIZE, ...) is refused
+    // by send_mail() before anything is sent, and the session stays ready for QUIT.
     void ready() {
         if (!mail_sent_) {
             mail_sent_ = true;
             stage_ = stage::envelope;
-            if (s_.send_mail(env_) == smtpp::errc::ok) return; // a refusal comes as an error event
+            const smtpp::errc e = s_.send_mail(env_);
+            if (e == smtpp::errc::ok) return;
+            out_.failure(smtpp::to_string(e));
         }
         stage_ = stage::quit;
         (void)s_.quit();
@@ -316,26 +322,23 @@ private:
         return step::over;
     }
 
+    // receive() copies. Every read follows a need_data, when the session has read all it was
+    // given, so it takes the whole read (16 KiB, below limits.input_buffer); it takes less
+    // only once it has closed, and the closed event says why.
     void received(std::string_view bytes) {
         trace("<-", bytes);
-        s_.receive(bytes);
+        (void)s_.receive(bytes);
     }
 
-    // `n` octets of the output went out. The wait for a reply starts when the output is
-    // written; while the message is being written each 64 KiB is a new data block.
+    // `n` octets of the output went out (each 64 KiB of the message is a new wait for the
+    // session; track_wait() sees it).
     void sent(std::size_t n) {
         trace("->", s_.pending_output().substr(0, std::min<std::size_t>(n, 2000)));
         s_.consume_output(n);
-        written_ += n;
-        if (s_.wants_write()) {
-            if (written_ >= 65536) restart_clock();
-            return;
-        }
-        if (stage_ == stage::body && body_ended_) {
+        if (!s_.wants_write() && stage_ == stage::body && body_ended_) {
             stage_ = stage::message_sent;
             out_.message_sent();
         }
-        restart_clock();
     }
 
     // The server stopped taking our bytes (reset, or closed). A reply it sent before is worth
@@ -415,7 +418,9 @@ private:
     stage stage_ = stage::greeting;
     wait_spec wait_{};
     clock::time_point deadline_{};
-    std::size_t written_ = 0; // octets written since the deadline started
+    std::uint64_t wait_serial_ = 0; // of the wait the deadline is for
+    smtpp::wait_phase wait_phase_ = smtpp::wait_phase::none;
+    bool started_ = false;
     std::size_t body_pos_ = 0;
     bool mail_sent_ = false;
     bool body_ended_ = false;

@@ -158,7 +158,7 @@ private:
         }
         if (!broken) broken = !flush(c);
         if (broken || c.conn.finished() ||
-            ((events & EPOLLHUP) && !c.conn.wants_input() && c.conn.output().empty())) {
+            ((events & EPOLLHUP) && !c.conn.wants_input() && !c.conn.output_pending())) {
             return close_client(c);
         }
         update(c);
@@ -183,7 +183,7 @@ private:
         if (c.conn.finished()) return close_client(c);
         std::uint32_t want = 0;
         if (c.conn.wants_input()) want |= EPOLLIN;
-        if (!c.conn.output().empty()) want |= EPOLLOUT;
+        if (c.conn.output_pending()) want |= EPOLLOUT;
         if (c.watching == 0 && want == 0)
             want = EPOLLIN; // registered at least once (never happens)
         if (want == c.watching) return;
@@ -302,7 +302,7 @@ int main(int argc, char** argv) {
     if (lfd < 0 || sfd < 0 || ep < 0) return 1;
     smtpp_examples::make_logs_nonblocking();
     log_line(log_out(), "smtpp-server listening on %s (%s%s%s)", bound.c_str(),
-             ctx->options.lmtp ? "LMTP" : "SMTP", ctx->config.starttls ? ", STARTTLS" : "",
+             ctx->options.lmtp ? "LMTP" : "SMTP", ctx->config.offer.starttls ? ", STARTTLS" : "",
              ctx->options.auth ? ", AUTH PLAIN LOGIN" : "");
 
     auto srv = std::make_unique<server>(*ctx, lfd, sfd, ep);

@@ -6,16 +6,21 @@
 
 #include <smtpp/base64.hpp>
 #include <smtpp/bdat.hpp>
-#include <smtpp/capabilities.hpp>
 #include <smtpp/client_config.hpp>
 #include <smtpp/client_event.hpp>
 #include <smtpp/client_session.hpp>
 #include <smtpp/command.hpp>
-#include <smtpp/config.hpp>
 #include <smtpp/data.hpp>
+#include <smtpp/ehlo_reader.hpp>
+#include <smtpp/ehlo_writer.hpp>
+#include <smtpp/envelope.hpp>
 #include <smtpp/error.hpp>
+#include <smtpp/extensions.hpp>
 #include <smtpp/grammar.hpp>
 #include <smtpp/limits.hpp>
+#include <smtpp/macros.hpp>
+#include <smtpp/params.hpp>
+#include <smtpp/printable.hpp>
 #include <smtpp/reply.hpp>
 #include <smtpp/reply_reader.hpp>
 #include <smtpp/sasl.hpp>
@@ -23,6 +28,7 @@
 #include <smtpp/server_event.hpp>
 #include <smtpp/server_session.hpp>
 #include <smtpp/status.hpp>
+#include <smtpp/timeouts.hpp>
 #include <smtpp/version.hpp>
 
 #endif // SMTPP_HPP

@@ -68,10 +68,25 @@ public:
         pump();
     }
 
+    // Offers a piece the way a read loop does: whatever the session does not take yet is
+    // offered again after the events it unblocks. Read in place, the piece is handed over
+    // once and the events run until the session needs more (then nothing of it is unread).
     void feed(std::string_view piece) {
-        const errc e = s_.receive(piece);
-        if (e != errc::ok && e != errc::connection_closed) {
-            run_.problem += std::string("receive ") + smtpp::to_string(e) + "; ";
+        if (in_place_) {
+            const errc e = s_.receive_in_place(piece);
+            if (e != errc::ok && e != errc::connection_closed && !ended_)
+                run_.problem += std::string("receive_in_place ") + smtpp::to_string(e) + "; ";
+            pump();
+            return;
+        }
+        while (!piece.empty() && !s_.is_closed() && !ended_) {
+            const std::size_t taken = s_.receive(piece);
+            if (taken == 0) {
+                run_.problem += "receive took nothing; ";
+                break;
+            }
+            piece.remove_prefix(taken);
+            pump();
         }
         pump();
     }
@@ -84,6 +99,7 @@ public:
         return run_;
     }
     smtpp::server_session& session() { return s_; }
+    void read_in_place() { in_place_ = true; }
 
 private:
     void pump() {
@@ -99,7 +115,7 @@ private:
             case kind::awaiting_decision:
                 run_.problem += "undecided; ";
                 return;
-            case kind::start_tls:
+            case kind::tls_handshake:
             case kind::closed:
                 if (!ended_) log(smtpp_test::render(ev));
                 ended_ = true;
@@ -136,6 +152,7 @@ private:
     server_run run_;
     std::string body_;
     bool ended_ = false;
+    bool in_place_ = false;
 };
 
 constexpr std::size_t whole = 0;
@@ -205,7 +222,7 @@ answer answer_to(const smtpp::server_config& config, const std::string& prefix,
 smtpp::server_config base_config() {
     smtpp::server_config c;
     c.hostname = "mx.example";
-    c.chunking = true;
+    c.offer.chunking = true;
     c.limit.errors_before_disconnect = 0; // each shape stands alone; tested separately below
     return c;
 }
@@ -342,7 +359,7 @@ TEST_CASE("RFC 3030 2: refused BDATs consume exactly their declared octets, neve
     }
     SECTION("BDAT when CHUNKING is not offered") {
         smtpp::server_config c = base_config();
-        c.chunking = false;
+        c.offer.chunking = false;
         const answer a = answer_to(c, envelope, bdat(evil_mail + evil_rcpt, true) + "NOOP\r\n");
         CHECK(a.output == "502 5.5.1 BDAT not available\r\n" + ok);
         CHECK(a.events == "protocol_error 502 " + why(errc::unimplemented_command) + "\n");
@@ -573,7 +590,7 @@ TEST_CASE("RFC 5321 4.1.1.4, CVE-2020-28026: NUL in DATA is read to the real end
 TEST_CASE("CVE-2020-28022: MAIL FROM with many or long KEY=VALUE parameters",
           "[adversarial][server][cve]") {
     smtpp::server_config c = base_config();
-    c.dsn = true; // MAIL/RCPT lines up to 1036 octets (RFC 3461 5.4)
+    c.offer.dsn = true; // MAIL/RCPT lines up to 1036 octets (RFC 3461 5.4)
     std::string many = "MAIL FROM:<a@b.example>";
     for (int i = 0; i < 40; ++i) many += " X" + std::to_string(i) + "=vvvvvvvvvv";
     std::string encoded_envid;
@@ -586,11 +603,11 @@ TEST_CASE("CVE-2020-28022: MAIL FROM with many or long KEY=VALUE parameters",
              "555 5.5.4 Parameter not recognized or not implemented\r\n"},
             {"MAIL FROM:<a@b.example> SIZE=1 SIZE=2\r\n", "501 5.5.4 Duplicate parameter\r\n"},
             {"MAIL FROM:<a@b.example> SIZE=99999999999999999999999\r\n",
-             "501 5.5.4 Number too large\r\n"},
+             "501 5.5.4 Invalid parameter value\r\n"},
             {"MAIL FROM:<a@b.example> X=" + std::string(2000, 'v') + "\r\n",
-             "500 5.5.6 Line too long\r\n"},
+             "500 5.5.2 Line too long\r\n"},
             {"MAIL FROM:<a@b.example> ENVID=" + std::string(2000, 'A') + "\r\n",
-             "500 5.5.6 Line too long\r\n"},
+             "500 5.5.2 Line too long\r\n"},
             {"MAIL FROM:<a@b.example> ENVID=" + std::string(101, 'A') + "\r\n",
              "501 5.5.4 Invalid parameter value\r\n"},
             {"MAIL FROM:<a@b.example> ENVID=" + encoded_envid + "\r\n",
@@ -618,47 +635,54 @@ TEST_CASE("CVE-2020-28022: MAIL FROM with many or long KEY=VALUE parameters",
 
 // ---- line lengths (RFC 5321 4.5.3.1.4, RFC 4954 4) ----
 
-TEST_CASE("S-5321-4.5.3.1.4: a 5000-octet command line gets one 500 5.5.6 and the session "
+TEST_CASE("S-5321-4.5.3.1.4: a 5000-octet command line gets one 500 5.5.2 and the session "
           "resynchronises at its CRLF",
           "[adversarial][server]") {
     check_shapes(
         base_config(), hello,
         {
-            {"NOOP " + std::string(4993, 'A') + "\r\nNOOP\r\n", "500 5.5.6 Line too long\r\n" + ok},
+            {"NOOP " + std::string(4993, 'A') + "\r\nNOOP\r\n", "500 5.5.2 Line too long\r\n" + ok},
             {"MAIL FROM:<" + std::string(4980, 'a') + "@b.example>\r\nNOOP\r\n",
-             "500 5.5.6 Line too long\r\n" + ok},
-            {std::string(5000, '\r') + "\r\nNOOP\r\n", "500 5.5.6 Line too long\r\n" + ok},
+             "500 5.5.2 Line too long\r\n" + ok},
+            {std::string(5000, '\r') + "\r\nNOOP\r\n", "500 5.5.2 Line too long\r\n" + ok},
             // Past the framing limit (538 with SIZE) but short enough for every split:
             // the skipped line's CR and LF may arrive in different reads.
-            {"NOOP " + std::string(600, 'A') + "\r\nNOOP\r\n", "500 5.5.6 Line too long\r\n" + ok},
+            {"NOOP " + std::string(600, 'A') + "\r\nNOOP\r\n", "500 5.5.2 Line too long\r\n" + ok},
             {"NOOP " + std::string(600, 'A') + "\nNOOP\r\nNOOP\r\n",
-             "500 5.5.6 Line too long\r\n" + ok},
-            {std::string(600, '\r') + "\nNOOP\r\n", "500 5.5.6 Line too long\r\n" + ok},
-            {std::string(600, '\n') + "\r\nNOOP\r\n", "500 5.5.6 Line too long\r\n" + ok},
+             "500 5.5.2 Line too long\r\n" + ok},
+            {std::string(600, '\r') + "\nNOOP\r\n", "500 5.5.2 Line too long\r\n" + ok},
+            {std::string(600, '\n') + "\r\nNOOP\r\n", "500 5.5.2 Line too long\r\n" + ok},
             {"NOOP " + std::string(505, 'A') + "\r\n", ok},                            // 512 octets
-            {"NOOP " + std::string(506, 'A') + "\r\n", "500 5.5.6 Line too long\r\n"}, // 513
+            {"NOOP " + std::string(506, 'A') + "\r\n", "500 5.5.2 Line too long\r\n"}, // 513
         });
 }
 
 TEST_CASE("S-5321-4.5.3.1.4: an endless line without CRLF stays bounded; its end gives one 500",
           "[adversarial][server]") {
     smtpp::server_config c = base_config();
-    server_driver<accept_all> d(c, accept_all{});
-    d.feed(hello);
     const std::string piece(1000, 'Z');
-    std::size_t peak = 0;
-    for (int i = 0; i < 1000; ++i) { // 1 MB
-        d.feed(piece);
-        if (d.session().heap_bytes() > peak) peak = d.session().heap_bytes();
+    for (const bool in_place : {true, false}) {
+        INFO((in_place ? "read in place" : "copied"));
+        server_driver<accept_all> d(c, accept_all{});
+        if (in_place) d.read_in_place();
+        d.feed(hello);
+        std::size_t peak = 0;
+        for (int i = 0; i < 1000; ++i) { // 1 MB
+            d.feed(piece);
+            if (d.session().heap_bytes() > peak) peak = d.session().heap_bytes();
+        }
+        d.feed("\r\nNOOP\r\n");
+        const server_run r = d.finish();
+        // In place only the unfinished line is copied, up to the line limit; a copied piece
+        // sits whole in the input block until it is skipped.
+        const std::size_t held = in_place ? c.limit.command_line : piece.size();
+        CHECK(peak <= 2 * held + 128);
+        const std::string tail = "500 5.5.2 Line too long\r\n" + ok;
+        REQUIRE(r.output.size() > tail.size());
+        CHECK(r.output.substr(r.output.size() - tail.size()) == tail);
+        CHECK(r.events == "connect\nhello EHLO c.example\nprotocol_error 500 " +
+                              why(errc::line_too_long) + "\n");
     }
-    d.feed("\r\nNOOP\r\n");
-    const server_run r = d.finish();
-    CHECK(peak <= 2 * c.limit.command_line + 64);
-    const std::string tail = "500 5.5.6 Line too long\r\n" + ok;
-    REQUIRE(r.output.size() > tail.size());
-    CHECK(r.output.substr(r.output.size() - tail.size()) == tail);
-    CHECK(r.events ==
-          "connect\nhello EHLO c.example\nprotocol_error 500 " + why(errc::line_too_long) + "\n");
 }
 
 TEST_CASE("RFC 4954 4: AUTH response lines up to auth_line (12288) are read, longer ones get "
@@ -672,7 +696,7 @@ TEST_CASE("RFC 4954 4: AUTH response lines up to auth_line (12288) are read, lon
     const std::string password(9213 - 6, 'p');
     std::string raw = std::string("\0user\0", 6) + password;
     std::string b64;
-    smtpp::base64_encode_append(raw, b64);
+    smtpp::base64_encode_append(b64, raw);
     REQUIRE(b64.size() == 12284);
     const answer fits = answer_to(c, prefix, b64 + "\r\n");
     CHECK(fits.output == "235 2.7.0 Authentication successful\r\n");
@@ -682,10 +706,10 @@ TEST_CASE("RFC 4954 4: AUTH response lines up to auth_line (12288) are read, lon
     // 9216 octets encode to 12288 characters: 12290 with CRLF, over the limit.
     raw += "ppp";
     b64.clear();
-    smtpp::base64_encode_append(raw, b64);
+    smtpp::base64_encode_append(b64, raw);
     REQUIRE(b64.size() == 12288);
     const answer too_long = answer_to(c, prefix, b64 + "\r\nNOOP\r\n");
-    CHECK(too_long.output == "500 5.5.6 Authentication line too long\r\n" + ok);
+    CHECK(too_long.output == "500 5.5.6 Authentication Exchange line is too long\r\n" + ok);
     CHECK(too_long.events == "protocol_error 500 " + why(errc::line_too_long) + "\n");
 }
 
@@ -696,7 +720,7 @@ TEST_CASE("RFC 4954 4: malformed base64 responses and '*' get 501; the session g
     smtpp::server_config c = base_config();
     c.auth_mechanisms = "PLAIN LOGIN";
     c.plaintext_auth_requires_tls = false;
-    const std::string bad = "334 \r\n501 5.5.2 Invalid base64 data\r\n" + ok;
+    const std::string bad = "334 \r\n501 5.5.2 Cannot Base64-decode client response\r\n" + ok;
     check_shapes(
         c, hello,
         {
@@ -709,9 +733,9 @@ TEST_CASE("RFC 4954 4: malformed base64 responses and '*' get 501; the session g
             {"AUTH PLAIN\r\n\tAGEAYg=\r\nNOOP\r\n", bad}, // leading tab
             {"AUTH PLAIN\r\nAGEAYg==\r\n\r\n", "334 \r\n235 2.7.0 Authentication successful\r\n"
                                                "500 5.5.2 Command unrecognized\r\n"},
-            {"AUTH PLAIN\r\n*\r\nNOOP\r\n", "334 \r\n501 5.0.0 Authentication cancelled\r\n" + ok},
+            {"AUTH PLAIN\r\n*\r\nNOOP\r\n", "334 \r\n501 5.7.0 Authentication cancelled\r\n" + ok},
             {"AUTH LOGIN\r\ndXNlcg==\r\n*\r\nNOOP\r\n",
-             "334 VXNlcm5hbWU6\r\n334 UGFzc3dvcmQ6\r\n501 5.0.0 Authentication cancelled\r\n" + ok},
+             "334 VXNlcm5hbWU6\r\n334 UGFzc3dvcmQ6\r\n501 5.7.0 Authentication cancelled\r\n" + ok},
             {"AUTH PLAIN AGEAYg=\r\nNOOP\r\n",
              "501 5.5.2 Malformed base64 initial response\r\n" + ok},
             {"AUTH PLAIN AGEA\tYg==\r\nNOOP\r\n",
@@ -751,29 +775,34 @@ TEST_CASE("CVE-2019-16928: very long EHLO names with backslashes are refused, me
     check_shapes(base_config(), "",
                  {
                      {"EHLO " + std::string(3000, '\\') + "\r\nNOOP\r\n",
-                      "500 5.5.6 Line too long\r\n" + ok},
+                      "500 5.5.2 Line too long\r\n" + ok},
                      {"EHLO " + std::string(20000, '\\') + "\r\nNOOP\r\n",
-                      "500 5.5.6 Line too long\r\n" + ok},
+                      "500 5.5.2 Line too long\r\n" + ok},
                      {"EHLO a" + std::string(300, '\\') + "b\r\nNOOP\r\n", syntax + ok},
                      {"EHLO [" + std::string(400, '\\') + "]\r\nNOOP\r\n", syntax + ok},
                      {"HELO " + std::string(250, 'a') + "\\\r\nNOOP\r\n",
                       "501 5.5.2 Syntax: HELO domain\r\n" + ok},
                  });
-    server_driver<accept_all> d(base_config(), accept_all{});
     const std::string slashes(4096, '\\');
-    d.feed("EHLO ");
-    std::size_t peak = 0;
-    for (int i = 0; i < 64; ++i) {
-        d.feed(slashes);
-        if (d.session().heap_bytes() > peak) peak = d.session().heap_bytes();
+    for (const bool in_place : {true, false}) {
+        INFO((in_place ? "read in place" : "copied"));
+        server_driver<accept_all> d(base_config(), accept_all{});
+        if (in_place) d.read_in_place();
+        d.feed("EHLO ");
+        std::size_t peak = 0;
+        for (int i = 0; i < 64; ++i) {
+            d.feed(slashes);
+            if (d.session().heap_bytes() > peak) peak = d.session().heap_bytes();
+        }
+        const std::size_t held = in_place ? base_config().limit.command_line : slashes.size();
+        CHECK(peak <= 2 * held + 128);
     }
-    CHECK(peak <= 2 * base_config().limit.command_line + 64);
 }
 
 TEST_CASE("RFC 6531 3.3, RFC 3629: malformed UTF-8 in MAIL/RCPT addresses under SMTPUTF8 is 501",
           "[adversarial][server][utf8]") {
     smtpp::server_config c = base_config();
-    c.smtputf8 = true;
+    c.offer.smtputf8 = true;
     const char* const malformed[] = {
         "\xC0\xAF",             // overlong '/'
         "\xC1\xBF",             // overlong

@@ -21,7 +21,7 @@ smtpp::errc decode(std::string_view text, std::string& out) {
 
 std::string encode(std::string_view bytes) {
     std::string out;
-    smtpp::base64_encode_append(bytes, out);
+    smtpp::base64_encode_append(out, bytes);
     return out;
 }
 

@@ -1,4 +1,5 @@
-#include <smtpp/capabilities.hpp>
+#include <smtpp/ehlo_reader.hpp>
+#include <smtpp/ehlo_writer.hpp>
 
 #include "allocation_counter.hpp"
 #include "smtpp_catch.hpp"
@@ -14,7 +15,7 @@ namespace {
 
 using smtpp::errc;
 
-std::string ehlo(const smtpp::server_extensions& ext, std::string_view greeting = "hello",
+std::string ehlo(const smtpp::ehlo_offer& ext, std::string_view greeting = "hello",
                  std::size_t line_limit = 512, errc expected = errc::ok) {
     std::string out;
     CHECK(smtpp::write_ehlo_reply(out, "mx.example", greeting, ext, line_limit) == expected);
@@ -45,17 +46,17 @@ std::vector<std::string> unknown(const smtpp::capabilities& caps) {
     return v;
 }
 
-smtpp::server_extensions everything() {
-    smtpp::server_extensions ext;
+smtpp::ehlo_offer everything() {
+    smtpp::ehlo_offer ext;
     ext.size_limit = 35882577;
-    ext.smtputf8 = true;
-    ext.chunking = true;
-    ext.binarymime = true;
-    ext.dsn = true;
-    ext.starttls = true;
+    ext.offered.smtputf8 = true;
+    ext.offered.chunking = true;
+    ext.offered.binarymime = true;
+    ext.offered.dsn = true;
+    ext.offered.starttls = true;
     ext.auth_mechanisms = "PLAIN LOGIN SCRAM-SHA-256";
-    ext.expn = true;
-    ext.help = true;
+    ext.offered.expn = true;
+    ext.offered.help = true;
     ext.extra = {"XCLIENT NAME ADDR", "DELIVERBY 60", "", "x-local"};
     return ext;
 }
@@ -66,34 +67,33 @@ smtpp::server_extensions everything() {
 
 TEST_CASE("RFC 5321 4.1.1.1: the EHLO reply is domain line, one keyword per line, last with SP",
           "[capabilities]") {
-    CHECK(ehlo(smtpp::server_extensions{}) ==
+    CHECK(ehlo(smtpp::ehlo_offer{}) ==
           "250-mx.example hello\r\n250-PIPELINING\r\n250-SIZE 0\r\n250-8BITMIME\r\n"
-          "250 ENHANCEDSTATUSCODES\r\n");
+          "250-ENHANCEDSTATUSCODES\r\n250 HELP\r\n");
     CHECK(ehlo(everything(), "") ==
           "250-mx.example\r\n250-PIPELINING\r\n250-SIZE "
           "35882577\r\n250-8BITMIME\r\n250-BINARYMIME\r\n"
           "250-CHUNKING\r\n250-SMTPUTF8\r\n250-ENHANCEDSTATUSCODES\r\n250-DSN\r\n250-STARTTLS\r\n"
           "250-AUTH PLAIN LOGIN SCRAM-SHA-256\r\n250-EXPN\r\n250-HELP\r\n250-XCLIENT NAME ADDR\r\n"
           "250-DELIVERBY 60\r\n250 x-local\r\n");
-    smtpp::server_extensions none;
-    none.pipelining = none.size = none.eight_bit_mime = none.enhanced_status_codes = false;
+    smtpp::ehlo_offer none;
+    none.offered = smtpp::extensions::none();
     CHECK(ehlo(none) == "250 mx.example hello\r\n");
 }
 
 TEST_CASE("S-6152-2-a: 8BITMIME is offered by default, without a parameter", "[capabilities]") {
-    CHECK(ehlo(smtpp::server_extensions{}).find("\r\n250-8BITMIME\r\n") != std::string::npos);
+    CHECK(ehlo(smtpp::ehlo_offer{}).find("\r\n250-8BITMIME\r\n") != std::string::npos);
 }
 
 TEST_CASE("S-2920-2-a: PIPELINING is advertised without a parameter", "[capabilities]") {
-    CHECK(ehlo(smtpp::server_extensions{}).find("\r\n250-PIPELINING\r\n") != std::string::npos);
-    smtpp::server_extensions off;
-    off.pipelining = false;
+    CHECK(ehlo(smtpp::ehlo_offer{}).find("\r\n250-PIPELINING\r\n") != std::string::npos);
+    smtpp::ehlo_offer off;
+    off.offered.pipelining = false;
     CHECK(ehlo(off).find("PIPELINING") == std::string::npos);
 }
 
 TEST_CASE("S-2034-3-a: ENHANCEDSTATUSCODES is advertised without a parameter", "[capabilities]") {
-    CHECK(ehlo(smtpp::server_extensions{}).find("\r\n250 ENHANCEDSTATUSCODES\r\n") !=
-          std::string::npos);
+    CHECK(ehlo(smtpp::ehlo_offer{}).find("\r\n250-ENHANCEDSTATUSCODES\r\n") != std::string::npos);
 }
 
 TEST_CASE("S-2034-4-a: the EHLO reply carries no enhanced status codes", "[capabilities]") {
@@ -112,44 +112,44 @@ TEST_CASE("S-3461-2-a: DSN is advertised without a parameter", "[capabilities]")
 TEST_CASE("S-3207-2-a: STARTTLS is advertised without a parameter only when offered",
           "[capabilities]") {
     CHECK(ehlo(everything()).find("\r\n250-STARTTLS\r\n") != std::string::npos);
-    CHECK(ehlo(smtpp::server_extensions{}).find("STARTTLS") == std::string::npos);
+    CHECK(ehlo(smtpp::ehlo_offer{}).find("STARTTLS") == std::string::npos);
 }
 
 TEST_CASE("S-5321-4.2.4-a: EXPN is advertised exactly when enabled", "[capabilities]") {
     CHECK(ehlo(everything()).find("\r\n250-EXPN\r\n") != std::string::npos);
-    CHECK(ehlo(smtpp::server_extensions{}).find("EXPN") == std::string::npos);
+    CHECK(ehlo(smtpp::ehlo_offer{}).find("EXPN") == std::string::npos);
 }
 
 TEST_CASE("S-2033-5-a: the default LHLO reply lists PIPELINING, ENHANCEDSTATUSCODES, 8BITMIME",
           "[capabilities]") {
-    const smtpp::capabilities caps = parse(ehlo(smtpp::server_extensions{}));
+    const smtpp::capabilities caps = parse(ehlo(smtpp::ehlo_offer{}));
     CHECK(caps.pipelining);
     CHECK(caps.enhanced_status_codes);
     CHECK(caps.eight_bit_mime);
 }
 
 TEST_CASE("S-6531-3.1-b: SMTPUTF8 requires 8BITMIME", "[capabilities]") {
-    smtpp::server_extensions ext;
-    ext.smtputf8 = true;
-    ext.eight_bit_mime = false;
+    smtpp::ehlo_offer ext;
+    ext.offered.smtputf8 = true;
+    ext.offered.eight_bit_mime = false;
     CHECK(ext.validate() == errc::invalid_config);
     CHECK(ehlo(ext, "hello", 512, errc::invalid_config).empty());
-    ext.eight_bit_mime = true;
+    ext.offered.eight_bit_mime = true;
     CHECK(ext.validate() == errc::ok);
 }
 
 TEST_CASE("S-3030-3-a: BINARYMIME requires CHUNKING", "[capabilities]") {
-    smtpp::server_extensions ext;
-    ext.binarymime = true;
+    smtpp::ehlo_offer ext;
+    ext.offered.binarymime = true;
     CHECK(ext.validate() == errc::invalid_config);
     CHECK(ehlo(ext, "hello", 512, errc::invalid_config).empty());
-    ext.chunking = true;
+    ext.offered.chunking = true;
     CHECK(ext.validate() == errc::ok);
 }
 
 TEST_CASE("S-5321-2.2.2-a: unregistered non-X keywords are refused, X keywords advertised",
           "[capabilities]") {
-    smtpp::server_extensions ext;
+    smtpp::ehlo_offer ext;
     for (std::string_view bad :
          {"FOO", "FOO bar", "SIZE 5", "pipelining", "AUTH PLAIN", "XFOO  two-spaces",
           "XFOO trailing ", "-X", "X\x01", "XFOO b\xc3\xa9"}) {
@@ -168,7 +168,7 @@ TEST_CASE("S-5321-2.2.2-a: unregistered non-X keywords are refused, X keywords a
 }
 
 TEST_CASE("RFC 4954 3, RFC 1870 4: AUTH and SIZE settings are checked", "[capabilities]") {
-    smtpp::server_extensions ext;
+    smtpp::ehlo_offer ext;
     for (std::string_view bad :
          {"plain", "PLAIN  LOGIN", " PLAIN", "PLAIN ", "THIS-NAME-IS-TOO-LONG-X", "PL@IN"}) {
         INFO(bad);
@@ -189,11 +189,12 @@ TEST_CASE("RFC 4954 3, RFC 1870 4: AUTH and SIZE settings are checked", "[capabi
 TEST_CASE("S-6531-3.7.1-a: hostname and greeting are ASCII; lines stay within the limit",
           "[capabilities]") {
     std::string out;
-    const smtpp::server_extensions ext;
-    CHECK(smtpp::write_ehlo_reply(out, "b\xc3\xb8.example", "", ext) == errc::bad_reply_text);
-    CHECK(smtpp::write_ehlo_reply(out, "", "", ext) == errc::bad_reply_text);
-    CHECK(smtpp::write_ehlo_reply(out, "mx example", "", ext) == errc::bad_reply_text);
-    CHECK(smtpp::write_ehlo_reply(out, "mx.example", "hi\r\n250 x", ext) == errc::bad_reply_text);
+    const smtpp::ehlo_offer ext;
+    CHECK(smtpp::write_ehlo_reply(out, "b\xc3\xb8.example", "", ext) == errc::invalid_reply_text);
+    CHECK(smtpp::write_ehlo_reply(out, "", "", ext) == errc::invalid_reply_text);
+    CHECK(smtpp::write_ehlo_reply(out, "mx example", "", ext) == errc::invalid_reply_text);
+    CHECK(smtpp::write_ehlo_reply(out, "mx.example", "hi\r\n250 x", ext) ==
+          errc::invalid_reply_text);
     CHECK(smtpp::write_ehlo_reply(out, "mx.example", std::string(600, 'g'), ext) ==
           errc::invalid_argument);
     CHECK(out.empty());
@@ -212,7 +213,7 @@ TEST_CASE("the EHLO writer allocates nothing when the output has room",
           "[capabilities][allocation]") {
     std::string out;
     out.reserve(4096);
-    const smtpp::server_extensions ext = everything();
+    const smtpp::ehlo_offer ext = everything();
     CHECK(smtpp_test::allocations_during([&] {
               CHECK(smtpp::write_ehlo_reply(out, "mx.example", "hello", ext) == errc::ok);
           }) == 0);
@@ -346,13 +347,13 @@ TEST_CASE("RFC 5321 4.1.1.1: an empty last line and extra spaces are tolerated",
     CHECK(caps.pipelining);
     CHECK(caps.size_limit == 2048);
     std::size_t n = 0;
-    for (const smtpp::ehlo_extension e : caps.extensions()) n += e.keyword.empty() ? 100 : 1;
+    for (const smtpp::ehlo_extension e : caps.extension_lines()) n += e.keyword.empty() ? 100 : 1;
     CHECK(n == 2);
 
     const smtpp::capabilities single = parse("250 mx.example\r\n");
     CHECK(single.domain == "mx.example");
     CHECK(single.greeting.empty());
-    CHECK(single.extensions().begin() == single.extensions().end());
+    CHECK(single.extension_lines().begin() == single.extension_lines().end());
 }
 
 TEST_CASE("parse_ehlo_reply refuses a reply that is not 250", "[capabilities]") {

@@ -7,6 +7,7 @@
 #include <smtpp/client_session.hpp>
 
 #include "server_transcript.hpp" // escape()
+#include "session_helpers.hpp"
 #include "smtpp_catch.hpp"
 #include "split_grind.hpp"
 
@@ -54,8 +55,7 @@ struct harness {
             act(e);
             closed = e.kind == client_event_kind::closed;
         }
-        wire.append(session.pending_output().data(), session.pending_output().size());
-        session.consume_output(session.pending_output().size());
+        wire += smtpp_test::take_output(session);
     }
 
     void act(const client_event& e) {
@@ -74,7 +74,7 @@ struct harness {
                 body_results.push_back(session.send_body(piece));
             body_results.push_back(session.end_body());
             break;
-        case client_event_kind::start_tls:
+        case client_event_kind::tls_handshake:
             REQUIRE(session.tls_established() == errc::ok);
             break;
         case client_event_kind::auth_challenge:
@@ -85,10 +85,24 @@ struct harness {
         }
     }
 
+    // The server's bytes, reply by reply (see reply_splitter), until the session closes.
     void feed(std::string_view bytes) {
-        session.receive(bytes);
+        bool fed = false;
+        splitter.split(bytes, [&](std::string_view reply) {
+            if (session.is_closed()) return;
+            feed_raw(reply);
+            fed = true;
+        });
+        if (!fed) pump();
+    }
+    // The bytes as one read, even when they hold replies to commands not sent yet. What the
+    // client queued is written first, as a transport does before the next read.
+    void feed_raw(std::string_view bytes) {
+        wire += smtpp_test::take_output(session);
+        smtpp_test::give(session, bytes);
         pump();
     }
+    smtpp_test::reply_splitter splitter;
 };
 
 struct run_result {
@@ -370,4 +384,80 @@ TEST_CASE("LOGIN answers the prompt it is given, not the step", "[client][auth]"
             "EHLO client.example\r\nAUTH LOGIN\r\n" + user + "\r\n" + pass + "\r\n";
         CHECK(r.wire.compare(0, expected.size(), expected) == 0);
     }
+}
+
+// ---- replies that answer nothing (RFC 5321 4.2: a reply follows its command) ----
+
+namespace {
+
+// Feeds `reads` as separate reads, with what the client queued written out (handed over by
+// pending_output()) before each read only when `write_between` is set.
+run_result read_without_writing(const client_config& config, const std::vector<std::string>& reads,
+                                bool write_between) {
+    harness h(config);
+    h.pump();
+    for (const std::string& bytes : reads) {
+        if (write_between) h.wire += smtpp_test::take_output(h.session);
+        smtpp_test::give(h.session, bytes);
+        for (int guard = 0; guard < 1000 && !h.closed; ++guard) {
+            const client_event e = h.session.next_event();
+            if (e.kind == client_event_kind::need_data) break;
+            h.log += describe(e) + "\n";
+            h.act(e);
+            h.closed = e.kind == client_event_kind::closed;
+        }
+    }
+    h.wire += smtpp_test::take_output(h.session);
+    return {h.wire, h.log};
+}
+
+} // namespace
+
+TEST_CASE("RFC 5321 4.2: a reply in the greeting's read answers nothing and ends the session",
+          "[client][hostile][replies]") {
+    // The 250 was sent before the server could have seen EHLO: taken for the EHLO reply it
+    // would shift every later reply onto the wrong command.
+    const std::string_view whole = "220 mx\r\n250-mx\r\n250 PIPELINING\r\n";
+    const std::string closed = "closed 250 [" + why(errc::unexpected_reply) + "]\n";
+    for (std::size_t cut = 0; cut <= whole.size(); ++cut) {
+        INFO("cut at " << cut);
+        std::vector<std::string> reads{std::string(whole.substr(0, cut)),
+                                       std::string(whole.substr(cut))};
+        const run_result r = read_without_writing(plain(), reads, false);
+        CHECK(r.log == "greeting 220\n" + closed);
+        CHECK(r.wire.find("MAIL") == std::string::npos);
+    }
+    // Byte by byte, EHLO never handed out: the same.
+    std::vector<std::string> bytes;
+    for (const char c : whole) bytes.emplace_back(1, c);
+    CHECK(read_without_writing(plain(), bytes, false).log == "greeting 220\n" + closed);
+    // The same bytes after EHLO was handed out are its reply.
+    const run_result fine =
+        read_without_writing(plain(), {"220 mx\r\n", "250-mx\r\n250 PIPELINING\r\n"}, true);
+    CHECK(fine.log.find("closed") == std::string::npos);
+    CHECK(fine.wire.find("MAIL FROM:<alice@example.com>") != std::string::npos);
+}
+
+TEST_CASE("RFC 5321 4.2, RFC 2920 3.1: replies for a group not yet handed out answer nothing",
+          "[client][hostile][replies]") {
+    // The EHLO reply and, in the same read, replies for MAIL, RCPT and DATA that the client
+    // has not sent: the first is EHLO's, the rest answer nothing.
+    const run_result r = read_without_writing(
+        plain(),
+        {"220 mx\r\n", "250-mx\r\n250 PIPELINING\r\n250 2.1.0 ok\r\n250 2.1.5 ok\r\n354 go\r\n"},
+        true);
+    INFO(r.log);
+    CHECK(r.log.find("closed 250 [" + why(errc::unexpected_reply) + "]") != std::string::npos);
+    CHECK(r.log.find("recipient_result 0 temporary") != std::string::npos);
+    CHECK(r.log.find("success") == std::string::npos);
+    CHECK(r.wire.find("Subject") == std::string::npos); // no body without a 354 to a sent DATA
+    // More replies than commands outstanding once everything was handed out: the same end.
+    const run_result extra =
+        read_without_writing(plain(),
+                             {"220 mx\r\n", "250-mx\r\n250 PIPELINING\r\n",
+                              "250 2.1.0 ok\r\n250 2.1.5 ok\r\n354 go\r\n250 extra\r\n"},
+                             true);
+    INFO(extra.log);
+    CHECK(extra.log.find("closed 250 [" + why(errc::unexpected_reply) + "]") != std::string::npos);
+    CHECK(extra.log.find("message_result 0 success") == std::string::npos);
 }

@@ -15,6 +15,7 @@
 // <dir>/<fixture name> (for reviewing a new fixture).
 #include <smtpp/client_session.hpp>
 
+#include "session_helpers.hpp"
 #include "smtpp_catch.hpp"
 #include "split_grind.hpp"
 
@@ -33,7 +34,7 @@ struct fixture_message {
     std::string from;
     std::vector<std::string> to;
     std::string body;
-    body_content content = body_content::seven_bit;
+    body_type content = body_type::unspecified;
     std::uint64_t size = 0;
 };
 
@@ -117,9 +118,9 @@ void apply_message(fixture_message& m, const std::string& key, const std::string
     else if (key == "size")
         m.size = std::stoull(value);
     else if (key == "content") {
-        m.content = value == "8bit"     ? body_content::eight_bit
-                    : value == "binary" ? body_content::binary
-                                        : body_content::seven_bit;
+        m.content = value == "8bit"     ? body_type::eight_bit_mime
+                    : value == "binary" ? body_type::binary_mime
+                                        : body_type::unspecified;
     } else
         FAIL("unknown message key " << key);
 }
@@ -187,10 +188,24 @@ class player {
 public:
     explicit player(const fixture& f) : fixture_(f), session_(f.config) {}
 
+    // The server's bytes, reply by reply (see reply_splitter), until the session closes.
     void feed(std::string_view bytes) {
-        session_.receive(bytes);
+        bool fed = false;
+        splitter.split(bytes, [&](std::string_view reply) {
+            if (session_.is_closed()) return;
+            feed_raw(reply);
+            fed = true;
+        });
+        if (!fed) pump();
+    }
+    // The bytes as one read, even when they hold replies to commands not sent yet. What the
+    // client queued is written first, as a transport does before the next read.
+    void feed_raw(std::string_view bytes) {
+        wire_ += smtpp_test::take_output(session_);
+        smtpp_test::give(session_, bytes);
         pump();
     }
+    smtpp_test::reply_splitter splitter;
 
     void pump() {
         for (client_event e = session_.next_event(); e.kind != client_event_kind::need_data;
@@ -199,8 +214,7 @@ public:
             act(e);
             if (e.kind == client_event_kind::closed) break;
         }
-        wire_ += std::string(session_.pending_output());
-        session_.consume_output(session_.pending_output().size());
+        wire_ += smtpp_test::take_output(session_);
     }
 
     void handshake() {
@@ -227,9 +241,11 @@ private:
             recipients_.clear();
             for (const std::string& to : m.to) recipients_.emplace_back(to);
             envelope e(m.from, recipients_.data(), recipients_.size());
-            e.content = m.content;
+            e.body = m.content;
             e.size = m.size;
-            if (session_.send_mail(e) == errc::ok) return;
+            const errc refused = session_.send_mail(e);
+            if (refused == errc::ok) return;
+            events_ += std::string("send_mail refused [") + smtpp::to_string(refused) + "]\n";
         }
         REQUIRE(session_.quit() == errc::ok);
     }

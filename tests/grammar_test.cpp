@@ -41,7 +41,7 @@ host_kind literal_kind(std::string_view text) {
 
 std::string quoted(std::string_view raw, bool allow_utf8 = false) {
     std::string out;
-    REQUIRE(smtpp::quote_local_part(raw, out, allow_utf8) == errc::ok);
+    REQUIRE(smtpp::quote_local_part(out, raw, allow_utf8) == errc::ok);
     return out;
 }
 
@@ -93,7 +93,7 @@ TEST_CASE("S-5321-4.1.2-e: all quoted forms of a local part compare equal", "[gr
     CHECK_FALSE(smtpp::local_part_equal("Abc", "abc")); // local parts may be case-sensitive
     CHECK(smtpp::domain_equal("X.Example", "x.example"));
     std::string out;
-    smtpp::unquote_local_part("\"a\\\"b c\"", out);
+    smtpp::unquote_local_part(out, "\"a\\\"b c\"");
     CHECK(out == "a\"b c");
 }
 
@@ -109,16 +109,16 @@ TEST_CASE("S-5321-4.1.2-e: the generator uses minimal quoting", "[grammar]") {
     CHECK(quoted("") == "\"\"");
     CHECK(quoted("j\xC3\xB6", true) == "j\xC3\xB6");
     std::string out;
-    CHECK(smtpp::quote_local_part("a\x01", out) == errc::bad_local_part);
-    CHECK(smtpp::quote_local_part("j\xC3\xB6", out) == errc::non_ascii);
-    CHECK(smtpp::quote_local_part("j\xC3", out, true) == errc::invalid_utf8);
+    CHECK(smtpp::quote_local_part(out, "a\x01") == errc::bad_local_part);
+    CHECK(smtpp::quote_local_part(out, "j\xC3\xB6") == errc::non_ascii);
+    CHECK(smtpp::quote_local_part(out, "j\xC3", true) == errc::invalid_utf8);
     CHECK(out.empty());
     // Every generated form parses back to a local part naming the same string.
     for (std::string_view raw : {"abc", "a b", "a\"b", "a\\b", "a..b", "", "x@y"}) {
         const std::string wire = quoted(raw);
         CHECK(smtpp::parse_local_part(wire, ascii()) == errc::ok);
         std::string back;
-        smtpp::unquote_local_part(wire, back);
+        smtpp::unquote_local_part(back, wire);
         CHECK(back == raw);
     }
 }
@@ -129,7 +129,7 @@ TEST_CASE("S-5321-4.1.2-e: minimal quoting into a caller buffer", "[grammar]") {
     CHECK(smtpp::quote_local_part("a b", buffer, sizeof buffer, written) == errc::ok);
     CHECK(std::string_view(buffer, written) == "\"a b\"");
     CHECK(smtpp::quote_local_part("a b c d e", buffer, sizeof buffer, written) ==
-          errc::output_full);
+          errc::invalid_argument);
     CHECK(written == 0);
 }
 
@@ -466,7 +466,7 @@ TEST_CASE("S-3461-4-a: xtext is xchar or '+' and two upper-case hex digits", "[g
     CHECK(smtpp::xtext_validate("a b") == errc::bad_xtext);
     CHECK(smtpp::xtext_validate("a\xC3\xB8") == errc::bad_xtext);
     CHECK(smtpp::xtext_decode("a+ZZ", out, sizeof out, size) == errc::bad_xtext);
-    CHECK(smtpp::xtext_decode("abc", out, 2, size) == errc::output_full);
+    CHECK(smtpp::xtext_decode("abc", out, 2, size) == errc::invalid_argument);
 }
 
 TEST_CASE("S-3461-4-a: lower-case hex in xtext only where RFC 4954 8 allows it", "[grammar]") {
@@ -490,17 +490,17 @@ TEST_CASE("S-3461-4.4-a: decoded ENVID/ORCPT xtext must be printable US-ASCII", 
 
 TEST_CASE("S-3461-4-b: xtext encoding writes '+XX' in upper case", "[grammar]") {
     std::string out;
-    smtpp::xtext_encode("a+b=c d", out);
+    smtpp::xtext_encode(out, "a+b=c d");
     CHECK(out == "a+2Bb+3Dc+20d");
     CHECK(smtpp::xtext_encoded_size("a+b=c d") == out.size());
     out.clear();
-    smtpp::xtext_encode(std::string_view("\x00\xFF~!", 4), out);
+    smtpp::xtext_encode(out, std::string_view("\x00\xFF~!", 4));
     CHECK(out == "+00+FF~!");
     // Round trip over every octet.
     std::string all;
     for (int i = 0; i < 256; ++i) all += static_cast<char>(i);
     out.clear();
-    smtpp::xtext_encode(all, out);
+    smtpp::xtext_encode(out, all);
     CHECK(smtpp::xtext_validate(out) == errc::ok);
     std::string back(all.size(), '\0');
     std::size_t size = 0;

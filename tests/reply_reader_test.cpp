@@ -1,6 +1,7 @@
 #include <smtpp/reply_reader.hpp>
 
 #include "allocation_counter.hpp"
+#include "server_transcript.hpp" // escape()
 #include "smtpp_catch.hpp"
 #include "split_grind.hpp"
 
@@ -171,7 +172,7 @@ TEST_CASE("S-5321-4.2-c: a code alone, with or without a space, has empty text",
         const smtpp::reply r = only_reply(wire);
         CHECK(r.code == 250);
         CHECK(r.line_count == 1);
-        CHECK(r.first_text().empty());
+        CHECK(r.text().empty());
     }
     CHECK(describe(only_reply("250-\r\n250\r\n")) == "250 | |");
 }
@@ -179,7 +180,45 @@ TEST_CASE("S-5321-4.2-c: a code alone, with or without a space, has empty text",
 TEST_CASE("S-5321-4.2-d: only the code decides; any text is acceptable", "[reply_reader]") {
     CHECK(only_reply("250 No way\r\n").kind() == smtpp::reply_class::positive_completion);
     CHECK(only_reply("550 OK\r\n").kind() == smtpp::reply_class::permanent_negative);
-    CHECK(only_reply("250 \x01\x7f\xff\xc3\xa9 \t any octets\r\n").code == 250);
+    // 8-bit octets are text too (UTF-8 under SMTPUTF8, RFC 6531 3.7.4); controls are not.
+    CHECK(only_reply("250 \xff\xc3\xa9 \t any octets\r\n").code == 250);
+}
+
+TEST_CASE("S-5321-4.2 textstring: NUL, C0 controls and DEL in reply text stop the reader, "
+          "or with lenient_control_characters mark the reply",
+          "[reply_reader]") {
+    smtpp::reply_reader_options lenient;
+    lenient.lenient_control_characters = true;
+    for (const std::string& control :
+         {std::string(1, '\0'), std::string("\x1b[31m"), std::string("\x7f"), std::string("\x01"),
+          std::string("\x08\x08\x08")}) {
+        for (const std::string& wire :
+             {"250 a" + control + "b\r\n", "250-first\r\n250 " + control + "\r\n",
+              "250-" + control + "\r\n250 last\r\n"}) {
+            INFO(smtpp_test::escape(wire));
+            CHECK(error_of(wire) == errc::bad_reply_text);
+            check_split_grind(wire);
+            smtpp::reply_reader reader(lenient);
+            const smtpp::read_result r = reader.read(wire);
+            REQUIRE(r.error == errc::ok);
+            CHECK(r.reply.code == 250);
+            CHECK(r.reply.controls);
+            check_split_grind(wire, lenient);
+        }
+    }
+    // Tabs are text; a clean reply is not marked, nor is the one after a marked one.
+    smtpp::reply_reader reader(lenient);
+    std::string_view both = "250 a\tb\r\n250 c\x1b\r\n250 d\r\n";
+    smtpp::read_result r = reader.read(both);
+    CHECK((r.error == errc::ok && !r.reply.controls));
+    both.remove_prefix(r.consumed);
+    r = reader.read(both);
+    CHECK((r.error == errc::ok && r.reply.controls));
+    both.remove_prefix(r.consumed);
+    r = reader.read(both);
+    CHECK((r.error == errc::ok && !r.reply.controls));
+    // A CR inside a line stays bare_cr, lenient or not.
+    CHECK(error_of("250 a\rb\r\n", lenient) == errc::bare_cr);
 }
 
 TEST_CASE("S-5321-4.2-e: unknown codes are read by their first digit", "[reply_reader]") {
@@ -193,7 +232,8 @@ TEST_CASE("S-5321-4.2-e: unknown codes are read by their first digit", "[reply_r
     CHECK(only_reply("259 x\r\n").standard_code);
 }
 
-TEST_CASE("S-5321-4.2-f: a first digit outside 2-5 is a fatal protocol error", "[reply_reader]") {
+TEST_CASE("S-5321-4.2-f: a first digit outside 2-5 is a protocol error that stops the reader",
+          "[reply_reader]") {
     for (std::string_view wire :
          {"600 x\r\n", "100 x\r\n", "000 x\r\n", "900\r\n", "250-a\r\n650 b\r\n"}) {
         INFO(wire);
@@ -201,7 +241,8 @@ TEST_CASE("S-5321-4.2-f: a first digit outside 2-5 is a fatal protocol error", "
     }
     CHECK(error_of("600 x\r\n") == errc::bad_reply_code);
     CHECK(error_of("100 x\r\n") == errc::bad_reply_code);
-    CHECK(smtpp::is_fatal(errc::bad_reply_code));
+    // The reader stops for good; the client session closes with this reason.
+    CHECK_FALSE(smtpp::is_caller_error(errc::bad_reply_code));
 }
 
 TEST_CASE("RFC 5321 4.2: malformed reply lines are bad_reply_code", "[reply_reader]") {
@@ -223,7 +264,7 @@ TEST_CASE("S-5321-4.2-h: a multi-line greeting is one reply", "[reply_reader]") 
     const smtpp::reply r = only_reply("220-mx.example ESMTP\r\n220 ready\r\n");
     CHECK(r.code == 220);
     CHECK(r.line_count == 2);
-    CHECK(r.first_text() == "mx.example ESMTP");
+    CHECK(r.text() == "mx.example ESMTP");
 }
 
 TEST_CASE("S-2920-3.1-d: a multi-line reply is one reply, several replies in one read",
@@ -237,7 +278,7 @@ TEST_CASE("S-5321-4.5.3.1.5-a: reply lines of 512 octets are read, longer ones r
           "[reply_reader]") {
     const std::string line512 = "250 " + std::string(506, 'x') + "\r\n";
     REQUIRE(line512.size() == 512);
-    CHECK(only_reply(line512).first_text().size() == 506);
+    CHECK(only_reply(line512).text().size() == 506);
     CHECK(only_reply("250-" + std::string(506, 'x') + "\r\n" + line512).line_count == 2);
     const std::string line513 = "250 " + std::string(507, 'x') + "\r\n";
     CHECK(error_of(line513) == errc::reply_line_too_long);
@@ -297,9 +338,13 @@ TEST_CASE("reply texts with and without the status code", "[reply_reader]") {
     CHECK(smtpp::strip_enhanced_status("2.0.0") == "");
     const smtpp::reply r = only_reply("550-5.7.1 first\r\n550 5.7.1 second\r\n");
     std::vector<std::string> texts;
-    r.for_each_line(
-        [&](std::string_view text) { texts.emplace_back(smtpp::strip_enhanced_status(text)); });
+    for (const std::string_view text : r.lines()) {
+        texts.emplace_back(smtpp::strip_enhanced_status(text));
+    }
     CHECK(texts == std::vector<std::string>{"first", "second"});
+    CHECK(r.text() == "first");
+    // A status whose class differs from the code's is no status: it stays in the text.
+    CHECK(only_reply("250 5.0.0 odd\r\n").text() == "5.0.0 odd");
 }
 
 TEST_CASE("split grind: real server replies read the same however the bytes are cut",
@@ -429,7 +474,7 @@ TEST_CASE("set_options: new limits between replies, refused mid-reply, buffer ke
     smtpp::reply_reader reader(big);
     const std::string challenge = "334 " + std::string(10000, 'Q') + "\r\n";
     CHECK(reader.read(std::string_view(challenge).substr(0, 5000)).error == errc::need_more_data);
-    smtpp::reply_reader_options small; // 512-octet lines
+    smtpp::reply_reader_options small;      // 512-octet lines
     CHECK_FALSE(reader.set_options(small)); // half a reply held: refused
     CHECK(reader.options().line_limit == 12288);
     const smtpp::read_result r = reader.read(std::string_view(challenge).substr(5000));

@@ -12,7 +12,7 @@ namespace {
 
 std::string b64(std::string_view bytes) {
     std::string out;
-    smtpp::base64_encode_append(bytes, out);
+    smtpp::base64_encode_append(out, bytes);
     return out;
 }
 

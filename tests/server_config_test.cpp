@@ -13,12 +13,13 @@ smtpp::server_config test_config() {
 }
 } // namespace
 
-TEST_CASE("server_config defaults are valid, strict, and offer the RFC 5321 basics", "[server][config]") {
+TEST_CASE("server_config defaults are valid, strict, and offer the RFC 5321 basics",
+          "[server][config]") {
     const smtpp::server_config c;
     CHECK(c.validate() == errc::ok);
-    CHECK(c.pipelining);
-    CHECK(c.eight_bit_mime);
-    CHECK(c.enhanced_status_codes);
+    CHECK(c.offer.pipelining);
+    CHECK(c.offer.eight_bit_mime);
+    CHECK(c.offer.enhanced_status_codes);
     CHECK_FALSE(c.lenient_bare_lf_commands);
     CHECK_FALSE(c.lenient_space_after_colon);
     CHECK_FALSE(c.lenient_bare_line_endings);
@@ -27,7 +28,8 @@ TEST_CASE("server_config defaults are valid, strict, and offer the RFC 5321 basi
     CHECK(c.limit.auth_line == 12288);
 }
 
-TEST_CASE("S-5321-4.5.3.1.7-a: validate() refuses a message size limit below 64K", "[server][config]") {
+TEST_CASE("S-5321-4.5.3.1.7-a: validate() refuses a message size limit below 64K",
+          "[server][config]") {
     smtpp::server_config c = test_config();
     CHECK(c.validate() == errc::ok);
     c.limit.message_size = 1000;
@@ -38,16 +40,17 @@ TEST_CASE("S-5321-4.5.3.1.7-a: validate() refuses a message size limit below 64K
     CHECK(c.validate() == errc::ok);
 }
 
-TEST_CASE("S-6531-3.1-b, S-3030-3-a: SMTPUTF8 needs 8BITMIME, BINARYMIME needs CHUNKING", "[server][config]") {
+TEST_CASE("S-6531-3.1-b, S-3030-3-a: SMTPUTF8 needs 8BITMIME, BINARYMIME needs CHUNKING",
+          "[server][config]") {
     smtpp::server_config c = test_config();
-    c.smtputf8 = true;
-    c.eight_bit_mime = false;
+    c.offer.smtputf8 = true;
+    c.offer.eight_bit_mime = false;
     CHECK(c.validate() == errc::invalid_config);
-    c.eight_bit_mime = true;
+    c.offer.eight_bit_mime = true;
     CHECK(c.validate() == errc::ok);
-    c.binarymime = true;
+    c.offer.binarymime = true;
     CHECK(c.validate() == errc::invalid_config);
-    c.chunking = true;
+    c.offer.chunking = true;
     CHECK(c.validate() == errc::ok);
 }
 
@@ -64,7 +67,8 @@ TEST_CASE("S-6531-3.7.1-a: hostname must be ASCII; mechanisms well formed", "[se
     CHECK(c.validate() == errc::ok);
 }
 
-TEST_CASE("validate() refuses limits below the RFC minimums and an empty hostname", "[server][config]") {
+TEST_CASE("validate() refuses limits below the RFC minimums and an empty hostname",
+          "[server][config]") {
     smtpp::server_config c = test_config();
     c.limit.command_line = 100;
     CHECK(c.validate() == errc::invalid_config);

@@ -8,7 +8,8 @@
 
 using kind = smtpp::server_event_kind;
 
-TEST_CASE("server_event is a plain, trivially copyable struct with a default of need_data", "[server][event]") {
+TEST_CASE("server_event is a plain, trivially copyable struct with a default of need_data",
+          "[server][event]") {
     STATIC_REQUIRE(std::is_trivially_copyable<smtpp::server_event>::value);
     const smtpp::server_event ev;
     CHECK(ev.kind == kind::need_data);
@@ -18,11 +19,11 @@ TEST_CASE("server_event is a plain, trivially copyable struct with a default of 
 }
 
 TEST_CASE("is_decision() marks exactly the kinds that wait for an answer", "[server][event]") {
-    const kind decisions[] = {kind::connect, kind::hello, kind::mail, kind::rcpt, kind::data,
-                              kind::message_end, kind::bdat_chunk, kind::vrfy, kind::expn,
-                              kind::help, kind::starttls, kind::auth};
-    const kind others[] = {kind::need_data, kind::output_full, kind::awaiting_decision,
-                           kind::start_tls, kind::closed, kind::body_chunk,
+    const kind decisions[] = {kind::connect, kind::hello,       kind::mail,       kind::rcpt,
+                              kind::data,    kind::message_end, kind::bdat_chunk, kind::vrfy,
+                              kind::expn,    kind::help,        kind::starttls,   kind::auth};
+    const kind others[] = {kind::need_data,         kind::output_full,   kind::awaiting_decision,
+                           kind::tls_handshake,     kind::closed,        kind::body_chunk,
                            kind::transaction_reset, kind::protocol_error};
     for (const kind k : decisions) CHECK(smtpp::is_decision(k));
     for (const kind k : others) CHECK_FALSE(smtpp::is_decision(k));

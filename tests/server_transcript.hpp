@@ -5,9 +5,11 @@
 // Fixture format (one directive per line, "#" comments and blank lines ignored):
 //   O: words        session config: lmtp chunking binarymime smtputf8 dsn starttls expn
 //                   tls_active require_tls require_auth plaintext_auth_ok bare_lf_commands
-//                   space_after_colon lenient_bare_line_endings no_esc no_pipelining no_size
+//                   space_after_colon lenient_bare_line_endings lenient_helo_extensions
+//                   no_esc no_pipelining no_size
 //                   no_8bitmime auth=PLAIN,LOGIN message_size=N recipients=N errors=N
 //                   auth_failures=N output_buffer=N command_line=N auth_line=N
+//                   bdat_discard=N
 //   C: text         client bytes, CRLF appended;  C~ text  client bytes as written
 //   S: text         expected server output, CRLF appended;  S~ text  as written
 //   E: text         expected event, as rendered by render() below
@@ -45,13 +47,18 @@ inline std::string unescape(std::string_view s) {
             continue;
         }
         const char c = s[++i];
-        if (c == 'r') out.push_back('\r');
-        else if (c == 'n') out.push_back('\n');
-        else if (c == 't') out.push_back('\t');
+        if (c == 'r')
+            out.push_back('\r');
+        else if (c == 'n')
+            out.push_back('\n');
+        else if (c == 't')
+            out.push_back('\t');
         else if (c == 'x' && i + 2 < s.size() + 0) {
-            out.push_back(static_cast<char>(std::strtol(std::string(s.substr(i + 1, 2)).c_str(), nullptr, 16)));
+            out.push_back(static_cast<char>(
+                std::strtol(std::string(s.substr(i + 1, 2)).c_str(), nullptr, 16)));
             i += 2;
-        } else out.push_back(c);
+        } else
+            out.push_back(c);
     }
     return out;
 }
@@ -61,23 +68,28 @@ inline std::string escape(std::string_view s) {
     std::string out;
     for (const char ch : s) {
         const auto c = static_cast<unsigned char>(ch);
-        if (ch == '\r') out += "\\r";
-        else if (ch == '\n') out += "\\n";
-        else if (ch == '\t') out += "\\t";
-        else if (ch == '\\') out += "\\\\";
+        if (ch == '\r')
+            out += "\\r";
+        else if (ch == '\n')
+            out += "\\n";
+        else if (ch == '\t')
+            out += "\\t";
+        else if (ch == '\\')
+            out += "\\\\";
         else if (c < 0x20 || c >= 0x7f) {
             out += "\\x";
             out.push_back(hex[c >> 4]);
             out.push_back(hex[c & 15]);
-        } else out.push_back(ch);
+        } else
+            out.push_back(ch);
     }
     return out;
 }
 
 struct action {
-    std::string kind; // event kind it answers, or a barrier name
+    std::string kind;            // event kind it answers, or a barrier name
     std::size_t event_index = 0; // the E: line (counted over the file) it answers
-    std::string verb; // accept, reject, reply, challenge
+    std::string verb;            // accept, reject, reply, challenge
     std::uint16_t code = 0;
     smtpp::enhanced_status status;
     std::string text;
@@ -115,44 +127,76 @@ inline void apply_option(transcript& t, const std::string& word) {
     const auto eq = word.find('=');
     const std::string key = word.substr(0, eq);
     const std::string value = eq == std::string::npos ? "" : word.substr(eq + 1);
-    const auto number = [&] { return static_cast<std::size_t>(std::strtoull(value.c_str(), nullptr, 10)); };
-    if (key == "lmtp") c.lmtp = true;
-    else if (key == "chunking") c.chunking = true;
-    else if (key == "binarymime") c.binarymime = true;
-    else if (key == "smtputf8") c.smtputf8 = true;
-    else if (key == "dsn") c.dsn = true;
-    else if (key == "starttls") c.starttls = true;
-    else if (key == "expn") c.expn = true;
-    else if (key == "tls_active") c.tls_active = true;
-    else if (key == "require_tls") c.require_tls = true;
-    else if (key == "require_auth") c.require_auth = true;
-    else if (key == "plaintext_auth_ok") c.plaintext_auth_requires_tls = false;
-    else if (key == "bare_lf_commands") c.lenient_bare_lf_commands = true;
-    else if (key == "space_after_colon") c.lenient_space_after_colon = true;
-    else if (key == "lenient_bare_line_endings") c.lenient_bare_line_endings = true;
-    else if (key == "no_esc") c.enhanced_status_codes = false;
-    else if (key == "no_pipelining") c.pipelining = false;
-    else if (key == "no_size") c.size = false;
-    else if (key == "no_8bitmime") c.eight_bit_mime = false;
+    const auto number = [&] {
+        return static_cast<std::size_t>(std::strtoull(value.c_str(), nullptr, 10));
+    };
+    if (key == "lmtp")
+        c.lmtp = true;
+    else if (key == "chunking")
+        c.offer.chunking = true;
+    else if (key == "binarymime")
+        c.offer.binarymime = true;
+    else if (key == "smtputf8")
+        c.offer.smtputf8 = true;
+    else if (key == "dsn")
+        c.offer.dsn = true;
+    else if (key == "starttls")
+        c.offer.starttls = true;
+    else if (key == "expn")
+        c.offer.expn = true;
+    else if (key == "tls_active")
+        c.tls_active = true;
+    else if (key == "require_tls")
+        c.require_tls = true;
+    else if (key == "require_auth")
+        c.require_auth = true;
+    else if (key == "plaintext_auth_ok")
+        c.plaintext_auth_requires_tls = false;
+    else if (key == "bare_lf_commands")
+        c.lenient_bare_lf_commands = true;
+    else if (key == "space_after_colon")
+        c.lenient_space_after_colon = true;
+    else if (key == "lenient_bare_line_endings")
+        c.lenient_bare_line_endings = true;
+    else if (key == "lenient_helo_extensions")
+        c.lenient_helo_extensions = true;
+    else if (key == "no_esc")
+        c.offer.enhanced_status_codes = false;
+    else if (key == "no_pipelining")
+        c.offer.pipelining = false;
+    else if (key == "no_size")
+        c.offer.size = false;
+    else if (key == "no_8bitmime")
+        c.offer.eight_bit_mime = false;
     else if (key == "auth") {
         t.auth_mechanisms = value;
         for (char& ch : t.auth_mechanisms) ch = ch == ',' ? ' ' : ch;
-    } else if (key == "message_size") c.limit.message_size = number();
-    else if (key == "recipients") c.limit.recipients = number();
-    else if (key == "errors") c.limit.errors_before_disconnect = number();
+    } else if (key == "message_size")
+        c.limit.message_size = number();
+    else if (key == "recipients")
+        c.limit.recipients = number();
+    else if (key == "errors")
+        c.limit.errors_before_disconnect = number();
     else if (key == "auth_failures")
         c.limit.auth_failures_before_disconnect = number();
-    else if (key == "output_buffer") c.limit.output_buffer = number();
-    else if (key == "command_line") c.limit.command_line = number();
-    else if (key == "auth_line") c.limit.auth_line = number();
-    else t.error += "unknown option " + word + "; ";
+    else if (key == "output_buffer")
+        c.limit.output_buffer = number();
+    else if (key == "command_line")
+        c.limit.command_line = number();
+    else if (key == "auth_line")
+        c.limit.auth_line = number();
+    else if (key == "bdat_discard")
+        c.limit.bdat_discard_limit = number();
+    else
+        t.error += "unknown option " + word + "; ";
 }
 
 inline action parse_action(const std::string& text) {
     std::istringstream in(text);
     action a;
     in >> a.kind;
-    if (a.kind == "tls" || a.kind == "tls_bad" || a.kind == "eof" || a.kind == "shutdown" || a.kind == "pause") {
+    if (a.kind == "tls" || a.kind == "tls_bad" || a.kind == "eof" || a.kind == "shutdown" ||
+        a.kind == "pause") {
         return a;
     }
     in >> a.verb;
@@ -192,15 +236,18 @@ inline transcript parse_transcript(const std::string& text) {
             std::istringstream words(body);
             std::string w;
             while (words >> w) apply_option(t, w);
-        } else if (tag == "C:") seg.client += unescape(body) + "\r\n";
-        else if (tag == "C~") seg.client += unescape(body);
-        else if (tag == "S:") seg.expected_output += unescape(body) + "\r\n";
-        else if (tag == "S~") seg.expected_output += unescape(body);
+        } else if (tag == "C:")
+            seg.client += unescape(body) + "\r\n";
+        else if (tag == "C~")
+            seg.client += unescape(body);
+        else if (tag == "S:")
+            seg.expected_output += unescape(body) + "\r\n";
+        else if (tag == "S~")
+            seg.expected_output += unescape(body);
         else if (tag == "E:") {
             seg.expected_events.push_back(body);
             ++event_count;
-        }
-        else if (tag == "A:") {
+        } else if (tag == "A:") {
             action a = parse_action(body);
             if (a.verb.empty()) {
                 seg.barrier = a.kind;
@@ -210,7 +257,8 @@ inline transcript parse_transcript(const std::string& text) {
                 a.event_index = event_count == 0 ? 0 : event_count - 1;
                 t.decisions.push_back(a);
             }
-        } else t.error += "bad tag: " + line + "; ";
+        } else
+            t.error += "bad tag: " + line + "; ";
     }
     t.config.auth_mechanisms = t.auth_mechanisms;
     return t;
@@ -232,28 +280,36 @@ inline std::string render(const smtpp::server_event& ev) {
     switch (ev.kind) {
     case k::need_data:
     case k::output_full:
-    case k::awaiting_decision: return {};
+    case k::awaiting_decision:
+        return {};
     case k::hello:
         return name + " " + std::string(ev.cmd->verb_text) + " " + std::string(ev.cmd->domain);
-    case k::mail: return name + " " + render_mail(*ev.cmd);
+    case k::mail:
+        return name + " " + render_mail(*ev.cmd);
     case k::rcpt:
-        return name + " " + escape(ev.cmd->address.text) + " #" + std::to_string(ev.recipient_index);
+        return name + " " + escape(ev.cmd->address.text) + " #" +
+               std::to_string(ev.recipient_index);
     case k::vrfy:
     case k::expn:
-    case k::help: return name + " " + escape(ev.cmd->vrfy_argument);
-    case k::body_chunk: return "body " + escape(ev.data);
+    case k::help:
+        return name + " " + escape(ev.cmd->vrfy_argument);
+    case k::body_chunk:
+        return "body " + escape(ev.data);
     case k::message_end: {
-        std::string s = name + " size=" + std::to_string(ev.size) + " rcpt=" +
-                        std::to_string(ev.recipient_index) + "/" + std::to_string(ev.recipient_count);
+        std::string s = name + " size=" + std::to_string(ev.size) +
+                        " rcpt=" + std::to_string(ev.recipient_index) + "/" +
+                        std::to_string(ev.recipient_count);
         if (ev.chunked) s += " chunked";
         if (ev.eight_bit) s += " 8bit";
         if (ev.bare_line_ending) s += " bare";
         if (ev.long_line) s += " long_line";
         return s;
     }
-    case k::bdat_chunk: return name + " size=" + std::to_string(ev.size);
+    case k::bdat_chunk:
+        return name + " size=" + std::to_string(ev.size);
     case k::auth: {
-        std::string s = name + " " + std::string(ev.mechanism) + " step=" + std::to_string(ev.auth_step);
+        std::string s =
+            name + " " + std::string(ev.mechanism) + " step=" + std::to_string(ev.auth_step);
         if (ev.has_response) s += " response=" + escape(ev.data);
         if (!ev.authcid.empty()) {
             s += " authzid=" + escape(ev.authzid) + " authcid=" + escape(ev.authcid) +
@@ -264,16 +320,20 @@ inline std::string render(const smtpp::server_event& ev) {
     case k::transaction_reset:
     case k::protocol_error:
         return name + " " + std::to_string(ev.reply_code) + " " + smtpp::to_string(ev.error);
-    case k::closed: return name + " " + smtpp::to_string(ev.error);
-    default: return name;
+    case k::closed:
+        return name + " " + smtpp::to_string(ev.error);
+    default:
+        return name;
     }
 }
 
 // Drives one session through a transcript. `split` chooses how segment i's client bytes are
-// cut: 0 whole, 1..n-1 in two at that index, n byte by byte (n = size).
+// cut: 0 whole, 1..n-1 in two at that index, n byte by byte (n = size). `in_place`: the bytes
+// go in with receive_in_place() instead of receive(); both must give the same run.
 class transcript_run {
 public:
-    explicit transcript_run(const transcript& t) : t_(t), session_(t.config), decisions_(t.decisions) {}
+    explicit transcript_run(const transcript& t, bool in_place = false)
+        : t_(t), session_(t.config), decisions_(t.decisions), in_place_(in_place) {}
 
     struct result {
         std::vector<std::string> events;  // per segment, "\n"-joined
@@ -295,7 +355,8 @@ public:
             pump();
             const std::string& bytes = seg.client;
             const std::size_t mode = i == split_segment ? split : 0;
-            if (mode == 0 || mode > bytes.size()) feed(bytes);
+            if (mode == 0 || mode > bytes.size())
+                feed(bytes);
             else if (mode < bytes.size()) {
                 feed(std::string_view(bytes).substr(0, mode));
                 feed(std::string_view(bytes).substr(mode));
@@ -314,14 +375,27 @@ public:
 
 private:
     void feed(std::string_view piece) {
-        const smtpp::errc e = session_.receive(piece);
-        if (e == smtpp::errc::invalid_state) problem_ += "receive refused; ";
-        pump();
+        if (in_place_) {
+            if (session_.receive_in_place(piece) == smtpp::errc::invalid_state)
+                problem_ += "receive refused; ";
+            return pump();
+        }
+        // Copying: what the session does not take now is offered again once it has read more.
+        while (!piece.empty()) {
+            const std::size_t taken = session_.receive(piece);
+            piece.remove_prefix(taken);
+            pump();
+            if (taken == 0) {
+                if (session_.wants_read()) problem_ += "receive took nothing; ";
+                break; // closed (the rest is never read)
+            }
+        }
     }
 
     void barrier(const std::string& name) {
         if (name == "tls" || name == "tls_bad") {
-            if (session_.tls_established(name == "tls") != smtpp::errc::ok) problem_ += "tls refused; ";
+            if (session_.tls_established(name == "tls") != smtpp::errc::ok)
+                problem_ += "tls refused; ";
             tls_logged_ = false;
         } else if (name == "eof") {
             session_.receive_eof();
@@ -355,11 +429,17 @@ private:
         for (int guard = 0; guard < 1000000; ++guard) {
             const smtpp::server_event ev = session_.next_event();
             switch (ev.kind) {
-            case k::need_data: drain(); return;
-            case k::output_full: drain(); continue;
-            case k::awaiting_decision: problem_ += "undecided; "; return;
-            case k::start_tls:
-                if (!tls_logged_) log("start_tls");
+            case k::need_data:
+                drain();
+                return;
+            case k::output_full:
+                drain();
+                continue;
+            case k::awaiting_decision:
+                problem_ += "undecided; ";
+                return;
+            case k::tls_handshake:
+                if (!tls_logged_) log("tls_handshake");
                 tls_logged_ = true;
                 drain();
                 return;
@@ -368,8 +448,11 @@ private:
                 closed_logged_ = true;
                 drain();
                 return;
-            case k::body_chunk: body_ += std::string(ev.data); continue;
-            default: break;
+            case k::body_chunk:
+                body_ += std::string(ev.data);
+                continue;
+            default:
+                break;
             }
             log(render(ev));
             if (smtpp::is_decision(ev.kind)) decide(ev);
@@ -382,28 +465,36 @@ private:
         smtpp::errc e = smtpp::errc::ok;
         if (!decisions_.empty() && decisions_.front().event_index + 1 == logged_) {
             const action a = decisions_.front();
-            if (a.kind != smtpp::to_string(ev.kind)) problem_ += "A: " + a.kind + " answers another event; ";
+            if (a.kind != smtpp::to_string(ev.kind))
+                problem_ += "A: " + a.kind + " answers another event; ";
             decisions_.pop_front();
             std::vector<std::string_view> lines;
             std::string_view rest = a.text;
-            for (std::size_t nl; (nl = rest.find('\n')) != std::string_view::npos; rest.remove_prefix(nl + 1)) {
+            for (std::size_t nl; (nl = rest.find('\n')) != std::string_view::npos;
+                 rest.remove_prefix(nl + 1)) {
                 lines.push_back(rest.substr(0, nl));
             }
             lines.push_back(rest);
-            if (a.verb == "reject") e = session_.reject(a.code, a.status, a.text);
-            else if (a.verb == "reply") e = session_.reply_lines(a.code, a.status, lines.data(), lines.size());
-            else if (a.verb == "challenge") e = session_.challenge(a.text);
-            else e = session_.accept();
+            if (a.verb == "reject")
+                e = session_.reject(a.code, a.status, a.text);
+            else if (a.verb == "reply")
+                e = session_.reply(a.code, a.status, lines.data(), lines.size());
+            else if (a.verb == "challenge")
+                e = session_.challenge(a.text);
+            else
+                e = session_.accept();
         } else {
             e = session_.accept();
         }
-        if (e != smtpp::errc::ok) problem_ += std::string("decision failed: ") + smtpp::to_string(e) + "; ";
+        if (e != smtpp::errc::ok)
+            problem_ += std::string("decision failed: ") + smtpp::to_string(e) + "; ";
     }
 
     const transcript& t_;
     smtpp::server_session session_;
     std::deque<action> decisions_;
     std::string events_, output_, body_, problem_;
+    bool in_place_ = false;
     std::size_t logged_ = 0; // events logged so far, over all segments
     bool tls_logged_ = false;
     bool closed_logged_ = false;

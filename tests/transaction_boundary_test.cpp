@@ -7,6 +7,7 @@
 #include <smtpp/reply_reader.hpp>
 #include <smtpp/server_session.hpp>
 
+#include "session_helpers.hpp"
 #include "smtpp_catch.hpp"
 #include "split_grind.hpp"
 
@@ -48,8 +49,8 @@ struct embedder {
 server_config chunking_config() {
     server_config c;
     c.hostname = "mx.example";
-    c.chunking = true;
-    c.starttls = true;
+    c.offer.chunking = true;
+    c.offer.starttls = true;
     return c;
 }
 
@@ -67,14 +68,14 @@ embedder run(const server_config& config, const std::vector<std::string_view>& p
             } else if (ev.kind == kind::need_data || ev.kind == kind::closed) {
                 s.consume_output(s.pending_output().size());
                 return;
-            } else if (ev.kind == kind::start_tls) {
+            } else if (ev.kind == kind::tls_handshake) {
                 REQUIRE(s.tls_established() == errc::ok);
             }
         }
     };
     pump();
     for (const std::string_view piece : pieces) {
-        REQUIRE(s.receive(piece) == errc::ok);
+        smtpp_test::give(s, piece);
         pump();
     }
     return e;
@@ -139,7 +140,7 @@ TEST_CASE("RFC 3207 4.2: STARTTLS inside a transaction is refused with 503 5.5.1
             e.on(ev);
             if (is_decision(ev.kind))
                 REQUIRE(s.accept() == errc::ok);
-            else if (ev.kind == kind::start_tls) {
+            else if (ev.kind == kind::tls_handshake) {
                 out += s.pending_output();
                 s.consume_output(s.pending_output().size());
                 REQUIRE(s.tls_established() == errc::ok);
@@ -153,16 +154,16 @@ TEST_CASE("RFC 3207 4.2: STARTTLS inside a transaction is refused with 503 5.5.1
     pump();
     // receive() reads in place: the bytes must outlive the events they cause.
     const std::string plaintext = "EHLO c.test\r\n" + first_txn + "STARTTLS\r\n";
-    REQUIRE(s.receive(plaintext) == errc::ok);
+    smtpp_test::give(s, plaintext);
     pump();
     CHECK(out.find("503 5.5.1 STARTTLS not allowed in a mail transaction\r\n") !=
           std::string::npos);
     CHECK(!s.tls_active());
-    REQUIRE(s.receive("RSET\r\nSTARTTLS\r\n") == errc::ok);
+    smtpp_test::give(s, "RSET\r\nSTARTTLS\r\n");
     pump();
     CHECK(s.tls_active());
     const std::string encrypted = "EHLO c.test\r\n" + second_txn;
-    REQUIRE(s.receive(encrypted) == errc::ok);
+    smtpp_test::give(s, encrypted);
     pump();
     check_only_second(e);
 }
@@ -184,7 +185,7 @@ TEST_CASE("tls_established() ends a transaction with transaction_reset", "[serve
     (void)drain(kind::connect);
     REQUIRE(s.accept() == errc::ok);
     const std::string input = "EHLO c.test\r\n" + first_txn;
-    REQUIRE(s.receive(input) == errc::ok);
+    smtpp_test::give(s, input);
     (void)drain(kind::bdat_chunk);
     REQUIRE(s.accept() == errc::ok);
     CHECK(s.in_transaction());
@@ -227,7 +228,7 @@ TEST_CASE("Every way a transaction ends with BDAT data buffered reports transact
         };
         pump();
         const std::string input = "EHLO c.test\r\n" + first_txn + end.tail;
-        REQUIRE(s.receive(input) == errc::ok);
+        smtpp_test::give(s, input);
         if (end.eof) s.receive_eof();
         pump();
         CHECK(reset_seen);
@@ -267,7 +268,7 @@ struct injected_wire {
 
     void server_to_client(std::string_view bytes) {
         if (tls) {
-            c.receive(bytes);
+            smtpp_test::give(c, bytes);
             return;
         }
         while (!bytes.empty()) {
@@ -278,7 +279,7 @@ struct injected_wire {
             if (hide)
                 hidden.append(r.reply.raw.data(), r.reply.raw.size());
             else
-                c.receive(r.reply.raw);
+                smtpp_test::give(c, r.reply.raw);
             ++replies_seen;
             bytes.remove_prefix(r.consumed);
         }
@@ -290,7 +291,7 @@ struct injected_wire {
             stored.on(ev);
             if (is_decision(ev.kind)) {
                 REQUIRE(s.accept() == errc::ok);
-            } else if (ev.kind == kind::start_tls) {
+            } else if (ev.kind == kind::tls_handshake) {
                 server_to_client(s.pending_output());
                 s.consume_output(s.pending_output().size());
                 REQUIRE(s.tls_established() == errc::ok);
@@ -311,7 +312,8 @@ struct injected_wire {
             if (ev.kind == client_event_kind::need_data || ev.kind == client_event_kind::closed)
                 break;
             if (ev.kind == client_event_kind::error) client_errors.push_back(ev.error);
-            if (ev.kind == client_event_kind::start_tls) REQUIRE(c.tls_established() == errc::ok);
+            if (ev.kind == client_event_kind::tls_handshake)
+                REQUIRE(c.tls_established() == errc::ok);
             if (ev.kind == client_event_kind::ready && !sent) {
                 static const recipient to[] = {recipient("y@b.test")};
                 sent = true;
@@ -332,7 +334,7 @@ struct injected_wire {
             injected = true;
         }
         in_flight = bytes; // receive() reads in place until need_data
-        return s.receive(in_flight) == errc::ok;
+        return s.receive_in_place(in_flight) == errc::ok;
     }
 
     void run() {

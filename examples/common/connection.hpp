@@ -5,14 +5,20 @@
 //   write c.output() to the socket, then c.consumed(bytes_written)
 //   if (c.finished()) close the socket
 //
+// input() copies what it keeps (server_session::receive() copies), so the loop's read buffer
+// is free again when it returns: one buffer can serve every connection. output() keeps the
+// session's pending_output() promise: its bytes stay valid and unchanged until consumed() has
+// taken all of them, whatever the connection does meanwhile (input, deadlines, shutdown), so an
+// asynchronous write may point straight at them; after consumed(), ask again.
+//
 // Inside, a smtpp::server_session does the protocol, the policy below answers its decisions
 // (accept everything, check AUTH credentials, store messages), and a tls_stream sits between
 // the socket and the session after STARTTLS. Memory per connection stays bounded: the session
 // stops reading while limits.output_buffer bytes are unsent, input is read in 16 KiB pieces
-// only when the session has used the previous ones, ciphertext is buffered up to 20 KiB each
-// way, and message bodies stream to disk. A connection waiting for a command with nothing to
-// send gives its buffers back, so a drained idle one holds about 2 KiB (plus OpenSSL's own
-// state, about 17 KiB, with TLS).
+// only while the session wants more (it holds at most limits.input_buffer octets), ciphertext
+// is buffered up to 20 KiB each way, and message bodies stream to disk. A connection waiting
+// for a command with nothing to send gives its buffers back, so a drained idle one holds about
+// 2 KiB (plus OpenSSL's own state, about 17 KiB, with TLS).
 //
 // The loop also asks deadline() now and then and calls expire() once it has passed (see
 // waiting_for in context.hpp).
@@ -76,10 +82,10 @@ public:
 #if SMTPP_EXAMPLES_TLS
         if (tls_) return tls_->buffered_input() < tls_backlog && net_out_.size() < tls_backlog;
 #endif
-        return !tls_wait_ && !in_busy_ && session_.wants_read();
+        return !tls_wait_ && unread_.empty() && session_.wants_read();
     }
 
-    // Raw bytes from the socket.
+    // Raw bytes from the socket; copied as far as they are kept, so `raw` is free on return.
     void input(std::string_view raw) {
         if (done_) return;
 #if SMTPP_EXAMPLES_TLS
@@ -89,15 +95,7 @@ public:
             return;
         }
 #endif
-        // Plain: the session reads these bytes in place until it says need_data. The loop only
-        // reads while wants_input(); bytes arriving otherwise are a transport bug: give up on
-        // the connection rather than overwrite bytes the session is still reading.
-        if (in_busy_ || tls_wait_) {
-            done_ = true;
-            return;
-        }
-        in_.assign(raw.data(), raw.size());
-        if (session_.receive(in_) == smtpp::errc::ok) in_busy_ = true;
+        offer(raw);
         pump();
     }
 
@@ -105,32 +103,37 @@ public:
     void input_eof() {
         if (eof_) return;
         eof_ = true;
-        if (!tls_active()) {
-            eof_sent_ = true;
-            session_.receive_eof();
-        }
+        feed_plain();
         pump();
     }
 
-    // Raw bytes to send; valid until the next call on this object.
+    // The oldest raw bytes to send: valid and unchanged until consumed() has taken all of
+    // them, however much is queued meanwhile. Possibly not all there is: ask again after
+    // consumed().
     std::string_view output() const noexcept {
 #if SMTPP_EXAMPLES_TLS
-        if (tls_) return net_out_;
+        if (tls_) return net_out_.front();
 #endif
         return session_.pending_output();
+    }
+
+    // True while bytes wait to be sent. Ask this rather than output().empty(): handing out
+    // the session's bytes pins them (what it queues meanwhile goes to a second block).
+    bool output_pending() const noexcept {
+#if SMTPP_EXAMPLES_TLS
+        if (tls_) return net_out_.size() != 0;
+#endif
+        return session_.pending_output_size() != 0;
     }
 
     // The loop wrote the first n bytes of output().
     void consumed(std::size_t n) {
 #if SMTPP_EXAMPLES_TLS
-        if (tls_) {
-            net_out_.erase(0, n);
-            output_moved_ = clock::now();
-            pump();
-            return;
-        }
+        if (tls_)
+            net_out_.consume(n);
+        else
 #endif
-        sent(n);
+            session_.consume_output(n);
         output_moved_ = clock::now();
         pump();
     }
@@ -138,26 +141,29 @@ public:
     // True when the socket should be closed now.
     bool finished() const noexcept {
         if (done_) return true;
-        return closed_ && output().empty() && session_.pending_output().empty();
+        return closed_ && !output_pending() && session_.pending_output_size() == 0;
     }
 
-    // The server is stopping or the client took too long: 421, then close.
+    // The server is stopping: 421, then close.
     void shutdown() {
         session_.shutdown();
-        wait(waiting_for::close);
         pump();
     }
 
     // The time by which the client must have done what the connection waits for.
-    clock::time_point deadline() const noexcept { return since_ + ctx_.timeout(waiting_); }
+    clock::time_point deadline() const noexcept {
+        return since_ + ctx_.timeout(waiting_, session_timeout_);
+    }
 
-    // The deadline passed: 421 and a short time to take it. True when the socket should be
-    // closed now: that time is over too, or the client is mid-handshake (no 421 can reach it).
+    // The deadline passed: the session's 421 (4.4.2) and a short time to take it. True when
+    // the socket should be closed now: that time is over too, or the client is mid-handshake
+    // (no 421 can reach it).
     bool expire() {
         if (waiting_ == waiting_for::close) return done_ = true;
         log_line(log_err(), "%s: timeout waiting for %s", peer_.c_str(), to_string(waiting_));
         if (waiting_ == waiting_for::tls_handshake) return done_ = true;
-        shutdown();
+        if (session_.timeout_expired() != smtpp::errc::ok) session_.shutdown();
+        pump();
         return false;
     }
 
@@ -165,7 +171,8 @@ public:
 
     // Heap memory the connection holds now, roughly (OpenSSL's own state not counted).
     std::size_t memory_bytes() const noexcept {
-        std::size_t n = sizeof *this + session_.heap_bytes() + in_.capacity() + writer_.buffered();
+        std::size_t n =
+            sizeof *this + session_.heap_bytes() + unread_.capacity() + writer_.buffered();
 #if SMTPP_EXAMPLES_TLS
         if (tls_) n += net_out_.capacity() + tls_->buffered_bytes();
 #endif
@@ -174,7 +181,7 @@ public:
 
     // Output has waited for a second without the client taking any of it: it stopped reading.
     bool stalled(clock::time_point now) const noexcept {
-        return !output().empty() && now - output_moved_ >= std::chrono::seconds(1);
+        return output_pending() && now - output_moved_ >= std::chrono::seconds(1);
     }
 
 private:
@@ -183,7 +190,6 @@ private:
     // Ciphertext buffered each way before the loop stops reading: one TLS record (at most
     // 16 KiB + 2 KiB) always fits, so decryption can always go on.
     static constexpr std::size_t tls_backlog = 20480;
-    static constexpr std::size_t data_block = 65536; // message data per --data-timeout
 
     bool tls_active() const noexcept {
 #if SMTPP_EXAMPLES_TLS
@@ -193,67 +199,90 @@ private:
 #endif
     }
 
-    // Starts waiting for something else, with a new deadline. The wait for the client to take
-    // our last reply is final.
-    void wait(waiting_for w) {
+    // Starts a new deadline when the connection waits for something new: the session began a
+    // new wait (its serial changed: a command line read, a decision given, each 64 KiB of
+    // message data read) or the connection went on to the TLS handshake or to closing. The
+    // wait for the client to take our last reply is final.
+    void track_wait() {
         if (waiting_ == waiting_for::close) return;
-        waiting_ = w;
+        const smtpp::wait_state w = session_.waiting();
+        waiting_for now =
+            w.phase == smtpp::wait_phase::data ? waiting_for::message_data : waiting_for::command;
+        if (closed_)
+            now = waiting_for::close;
+        else if (tls_wait_ || handshaking())
+            now = waiting_for::tls_handshake;
+        if (now == waiting_ && w.serial == serial_) return;
+        waiting_ = now;
+        serial_ = w.serial;
+        // wait_phase::none (no peer input awaited) only comes with the two waits of our own.
+        session_timeout_ =
+            w.phase == smtpp::wait_phase::none ? ctx_.config.timeout.command : w.timeout;
         since_ = clock::now();
-        block_ = 0;
     }
 
-    // The session queued a reply on its own (NOOP, RSET, a refused command, ...): the command
-    // it answers was complete, so the next one gets a full deadline.
-    void note_replies() {
-        const std::size_t n = session_.pending_output().size();
-        if (n > replied_ &&
-            (waiting_ == waiting_for::command || waiting_ == waiting_for::message_data))
-            wait(waiting_for::command);
-        replied_ = n;
-    }
-
-    // The transport took n bytes of the session's output.
-    void sent(std::size_t n) {
-        session_.consume_output(n);
-        replied_ = session_.pending_output().size();
-    }
-
-    // Message data: every data_block octets restart the deadline (a minimum rate of
-    // data_block per --data-timeout); a BDAT chunk's first octets start the wait.
-    void got_body(std::size_t n) {
-        if (waiting_ == waiting_for::command) wait(waiting_for::message_data);
-        block_ += n;
-        if (block_ >= data_block) wait(waiting_for::message_data);
+    bool handshaking() const noexcept {
+#if SMTPP_EXAMPLES_TLS
+        return tls_ && !tls_->established();
+#else
+        return false;
+#endif
     }
 
     // Waiting for the next command with nothing left to send.
     bool idle() const noexcept {
-        return waiting_ == waiting_for::command && output().empty() &&
-               session_.pending_output().empty();
+        return session_.waiting().phase == smtpp::wait_phase::command && !output_pending() &&
+               session_.pending_output_size() == 0;
     }
 
     // The buffers of the last exchange go back to the heap: a drained idle connection holds
     // its objects and little else, however big its last burst was.
     void release_idle_memory() {
         session_.release_idle_memory();
-        std::string().swap(in_);
+        if (unread_.empty()) std::string().swap(unread_);
 #if SMTPP_EXAMPLES_TLS
         if (tls_) {
-            std::string().swap(net_out_);
+            net_out_.release_if_empty();
             tls_->release_buffers();
         }
 #endif
     }
 
+    // Plaintext for the session, which copies what it takes: up to limits.input_buffer unread
+    // octets. What it does not take waits in unread_ until it wants more (feed_plain()).
+    void offer(std::string_view plain) {
+        const std::size_t taken = session_.receive(plain);
+        if (taken < plain.size()) unread_.append(plain.substr(taken));
+    }
+
+    // Plaintext the session did not take before, then (without TLS) the end of the input
+    // once all of it is in. True when the session got something.
+    bool feed_plain() {
+        if (!unread_.empty()) {
+            if (!session_.wants_read()) return false;
+            const std::size_t taken = session_.receive(unread_);
+            unread_.erase(0, taken);
+            return taken != 0;
+        }
+        if (!eof_ || eof_sent_ || tls_active()) return false;
+        eof_sent_ = true;
+        session_.receive_eof();
+        return true;
+    }
+
+    // Runs the session until it needs input or output to move, then notes what it waits for.
     void pump() {
-        if (output().empty()) output_moved_ = clock::now();
+        run_session();
+        track_wait();
+    }
+
+    void run_session() {
+        if (!output_pending()) output_moved_ = clock::now();
         while (!done_) {
             const smtpp::server_event ev = session_.next_event();
-            note_replies();
             switch (ev.kind) {
             case kind::need_data:
-                in_busy_ = false;
-                if (feed_from_tls()) continue;
+                if (feed_plain() || feed_from_tls()) continue;
                 flush_output();
                 if (idle()) release_idle_memory();
                 return;
@@ -263,26 +292,23 @@ private:
             case kind::awaiting_decision: // every decision below is answered at once
                 flush_output();
                 return;
-            case kind::start_tls:
-                in_busy_ = false; // bytes after STARTTLS are dropped by the session
+            case kind::tls_handshake: // bytes after STARTTLS are dropped by the session
                 if (start_tls()) continue;
                 flush_output();
                 return;
             case kind::closed:
                 closed_ = true;
-                wait(waiting_for::close);
                 flush_output();
 #if SMTPP_EXAMPLES_TLS
                 if (tls_ && tls_->established() && !notify_sent_ &&
-                    session_.pending_output().empty()) {
+                    session_.pending_output_size() == 0) {
                     notify_sent_ = true;
                     tls_->close_notify();
-                    tls_->drain(net_out_);
+                    tls_->drain(net_out_.tail());
                 }
 #endif
                 return;
             case kind::body_chunk:
-                got_body(ev.data.size());
                 writer_.append(ev.data);
                 continue;
             case kind::transaction_reset:
@@ -301,16 +327,14 @@ private:
     // something (bytes or EOF).
     bool feed_from_tls() {
 #if SMTPP_EXAMPLES_TLS
-        if (!tls_ || !tls_->established() || in_busy_ || eof_sent_) return false;
-        if (!tls_->readable() && !eof_) return false;
+        if (!tls_ || !tls_->established() || eof_sent_ || !unread_.empty()) return false;
+        if (!session_.wants_read() || (!tls_->readable() && !eof_)) return false;
         char plain[read_size];
         const long n = tls_->readable() ? tls_->read(plain, sizeof plain) : 0;
         if (n > 0) {
-            in_.assign(plain, static_cast<std::size_t>(n));
-            if (session_.receive(in_) == smtpp::errc::ok) in_busy_ = true;
-            return in_busy_;
+            offer(std::string_view(plain, static_cast<std::size_t>(n)));
+            return true;
         }
-        in_.clear();
         if (n < 0 || eof_) { // close_notify, a TLS error, or TCP EOF with nothing left to decrypt
             eof_sent_ = true;
             session_.receive_eof();
@@ -326,18 +350,18 @@ private:
 #if SMTPP_EXAMPLES_TLS
         if (!tls_) return false;
         if (tls_->established()) {
-            while (!session_.pending_output().empty() && net_out_.size() < tls_backlog) {
+            while (session_.pending_output_size() != 0 && net_out_.size() < tls_backlog) {
                 const long w = tls_->write(session_.pending_output().substr(0, read_size));
                 if (w <= 0) {
                     if (w < 0) done_ = true;
                     break;
                 }
-                sent(static_cast<std::size_t>(w));
+                session_.consume_output(static_cast<std::size_t>(w));
                 moved = true;
-                tls_->drain(net_out_);
+                tls_->drain(net_out_.tail());
             }
         }
-        tls_->drain(net_out_);
+        tls_->drain(net_out_.tail());
 #endif
         return moved;
     }
@@ -347,7 +371,7 @@ private:
     bool start_tls() {
 #if SMTPP_EXAMPLES_TLS
         if (!tls_) {
-            if (!session_.pending_output().empty()) {
+            if (session_.pending_output_size() != 0) {
                 tls_wait_ = true; // the loop writes the 220 first, then consumed() brings us back
                 return false;
             }
@@ -355,12 +379,12 @@ private:
             tls_ = std::make_unique<tls_stream>(ctx_.tls->get());
         }
         const tls_stream::status st = tls_->handshake();
-        tls_->drain(net_out_);
+        tls_->drain(net_out_.tail());
         if (st == tls_stream::status::done) {
             tls_info_ = tls_->describe();
-            (void)session_.tls_established();
-            wait(waiting_for::command);
-            return true;
+            if (session_.tls_established() == smtpp::errc::ok) return true;
+            done_ = true; // unreachable: the session asked for this handshake
+            return false;
         }
         if (st == tls_stream::status::failed) {
             log_line(log_err(), "%s: TLS handshake failed: %s", peer_.c_str(),
@@ -387,19 +411,17 @@ private:
     static constexpr refusal no_storage{452, {4, 3, 1}, "Insufficient system storage"};
     static constexpr refusal not_stored{451, {4, 3, 0}, "Local error: cannot store the message"};
 
+    // Every decision is answered at once. The refusals above are valid replies for the
+    // decisions they answer, so an error here is a bug; the connection is dropped rather than
+    // left waiting for an answer that never comes.
     void decide(const smtpp::server_event& ev) {
         const refusal* no = policy(ev);
-        if (no)
-            (void)session_.reject(no->code, no->status, no->text);
-        else
-            (void)session_.accept();
-        replied_ = session_.pending_output().size();
-        if (!no && ev.kind == kind::data)
-            wait(waiting_for::message_data);
-        else if (!no && ev.kind == kind::starttls)
-            wait(waiting_for::tls_handshake);
-        else
-            wait(waiting_for::command);
+        const smtpp::errc e =
+            no ? session_.reject(no->code, no->status, no->text) : session_.accept();
+        if (e == smtpp::errc::ok) return;
+        log_line(log_err(), "%s: cannot answer %s: %s", peer_.c_str(), smtpp::to_string(ev.kind),
+                 smtpp::to_string(e));
+        done_ = true;
     }
 
     // The answer to a decision: nullptr accepts.
@@ -520,18 +542,18 @@ private:
     std::string peer_, address_;
     message_writer writer_;
     waiting_for waiting_ = waiting_for::command;
-    clock::time_point since_;        // when the current wait started
-    std::size_t block_ = 0;          // message data octets since then
-    std::size_t replied_ = 0;        // size of the session's output when last looked at
-    clock::time_point output_moved_; // output was last empty or taken by the client
-    std::string in_;                 // plaintext the session is reading (kept until need_data)
+    std::uint64_t serial_ = 0;                    // the session's wait the deadline is for
+    std::chrono::milliseconds session_timeout_{}; // its timeout (before stress mode)
+    clock::time_point since_;                     // when the current wait started
+    clock::time_point output_moved_;              // output was last empty or taken by the client
+    std::string unread_; // plaintext the session did not take yet (see offer())
 #if SMTPP_EXAMPLES_TLS
     std::unique_ptr<tls_stream> tls_;
-    std::string net_out_; // ciphertext to send
+    send_queue net_out_; // ciphertext to send
     bool notify_sent_ = false;
 #endif
     std::string tls_info_;
-    bool in_busy_ = false, tls_wait_ = false, eof_ = false, eof_sent_ = false;
+    bool tls_wait_ = false, eof_ = false, eof_sent_ = false;
     bool closed_ = false, done_ = false, stored_ = false;
 
     // The envelope of the current transaction.

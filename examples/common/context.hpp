@@ -23,9 +23,11 @@
 namespace smtpp_examples {
 
 // What a connection waits for. Each wait has a deadline set when it starts; bytes arriving
-// do not move it, so a client cannot hold a connection by trickling them.
+// do not move it, so a client cannot hold a connection by trickling them. The session says
+// when its waits (command, message_data) start and how long they are (server_session::
+// waiting(), from server_config::timeout); the other two are the connection's own.
 enum class waiting_for : std::uint8_t {
-    command,       // the next command, whole (pipelined ones: the reply to the last restarts it)
+    command,       // the next command line, whole (each line read starts the wait for the next)
     message_data,  // the next 64 KiB of a message (DATA or a BDAT chunk), or its end
     tls_handshake, // the STARTTLS handshake, from the 220 on
     close,         // the client to take our 421 (or 221) before we close
@@ -44,7 +46,7 @@ inline const char* to_string(waiting_for w) noexcept {
     }
 }
 
-// What every connection of one server shares. The config's views point into `options`.
+// What every connection of one server shares.
 struct server_context {
     server_options options;
     smtpp::server_config config;
@@ -69,13 +71,18 @@ struct server_context {
         return nullptr;
     }
 
-    std::chrono::seconds timeout(waiting_for w) const noexcept {
-        unsigned s = options.timeout;
-        if (w == waiting_for::message_data) s = options.data_timeout;
-        if (w == waiting_for::tls_handshake) s = options.tls_timeout;
-        if (w == waiting_for::close) s = std::min(10u, options.timeout);
-        if (stress) s = std::min(s, options.stress_timeout);
-        return std::chrono::seconds(s);
+    // How long a wait of `w` may last: the session's own timeout for a command or message
+    // data (`session_timeout`, set from --timeout and --data-timeout in setup_context), the
+    // options for the others; cut to --stress-timeout in stress mode.
+    std::chrono::milliseconds timeout(waiting_for w,
+                                      std::chrono::milliseconds session_timeout) const {
+        std::chrono::milliseconds s = session_timeout;
+        if (w == waiting_for::tls_handshake) s = std::chrono::seconds(options.tls_timeout);
+        if (w == waiting_for::close) s = std::chrono::seconds(std::min(10u, options.timeout));
+        if (stress)
+            s = std::min(s,
+                         std::chrono::milliseconds(std::chrono::seconds(options.stress_timeout)));
+        return s;
     }
 
     // Stress mode while 3/4 or more of the connection slots are taken: every deadline shrinks
@@ -105,14 +112,16 @@ inline bool setup_context(server_context& ctx, const char* prog) {
     c.hostname = o.hostname;
     c.greeting_text = o.lmtp ? "LMTP smtpp example server" : "ESMTP smtpp example server";
     c.lmtp = o.lmtp;
-    c.pipelining = true;
-    c.size = true;
-    c.eight_bit_mime = true;
-    c.smtputf8 = true;
-    c.enhanced_status_codes = true;
-    c.chunking = true;
-    c.binarymime = true;
+    c.offer.pipelining = true;
+    c.offer.size = true;
+    c.offer.eight_bit_mime = true;
+    c.offer.smtputf8 = true;
+    c.offer.enhanced_status_codes = true;
+    c.offer.chunking = true;
+    c.offer.binarymime = true;
     c.limit.message_size = o.max_size;
+    c.timeout.command = std::chrono::seconds(o.timeout);
+    c.timeout.data = std::chrono::seconds(o.data_timeout); // per data_block_size (64 KiB)
     c.lenient_bare_lf_commands = o.lenient_lf;
     c.require_auth = o.require_auth;
     if (!o.tls_cert.empty()) {
@@ -123,7 +132,7 @@ inline bool setup_context(server_context& ctx, const char* prog) {
             std::fprintf(stderr, "%s: TLS: %s\n", prog, error.c_str());
             return false;
         }
-        c.starttls = true;
+        c.offer.starttls = true;
 #else
         std::fprintf(stderr, "%s: built without OpenSSL, --tls-cert is not available\n", prog);
         return false;
@@ -132,9 +141,10 @@ inline bool setup_context(server_context& ctx, const char* prog) {
     if (o.auth) {
         c.auth_mechanisms = "PLAIN LOGIN";
         // Passwords in the clear only over TLS, unless the server has no TLS at all (a local
-        // test server): then AUTH PLAIN/LOGIN is offered in the clear, with a warning.
-        c.plaintext_auth_requires_tls = ctx.tls_available();
-        if (!ctx.tls_available()) {
+        // test server) or --auth-without-tls asks for it: then AUTH PLAIN/LOGIN is offered in
+        // the clear too, with a warning.
+        c.plaintext_auth_requires_tls = ctx.tls_available() && !o.auth_without_tls;
+        if (!c.plaintext_auth_requires_tls) {
             std::fprintf(stderr, "%s: warning: AUTH without TLS sends passwords in the clear\n",
                          prog);
         }

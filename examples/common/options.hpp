@@ -20,6 +20,7 @@ struct server_options {
     std::string auth_user, auth_pass;      // --auth USER:PASS
     bool auth = false;
     bool require_auth = false;
+    bool auth_without_tls = false; // offer AUTH before STARTTLS even when TLS is configured
     std::string tls_cert, tls_key;
     bool lmtp = false;
     bool lenient_lf = false;
@@ -45,6 +46,9 @@ inline void print_server_usage(const char* prog, std::FILE* to) {
         "  --hostname NAME        name in the greeting and EHLO reply (default: gethostname)\n"
         "  --auth USER:PASS       offer AUTH PLAIN and LOGIN for this one account\n"
         "  --require-auth         refuse mail before a successful AUTH (530 5.7.0)\n"
+        "  --auth-without-tls     offer AUTH before STARTTLS too (passwords in the clear; for\n"
+        "                         trusted networks and tests, like Postfix's\n"
+        "                         smtpd_tls_auth_only = no)\n"
         "  --tls-cert FILE        PEM certificate (chain) for STARTTLS\n"
         "  --tls-key FILE         PEM private key for STARTTLS\n"
         "  --lmtp                 speak LMTP (RFC 2033) instead of SMTP\n"
@@ -130,6 +134,8 @@ inline bool parse_server_options(int argc, char** argv, server_options& o, bool&
             o.lenient_lf = true;
         } else if (arg == "--require-auth") {
             o.require_auth = true;
+        } else if (arg == "--auth-without-tls") {
+            o.auth_without_tls = true;
         } else if (arg == "--listen") {
             if (!need("--listen")) return false;
             o.listen = value;

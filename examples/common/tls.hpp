@@ -1,6 +1,6 @@
 // smtpp examples: server-side TLS through OpenSSL memory BIOs. The socket code moves
 // ciphertext in and out; the smtpp session above only ever sees plaintext, so STARTTLS needs
-// no change to the Sans-IO session (it just says start_tls, then gets tls_established()).
+// no change to the Sans-IO session (it just says tls_handshake, then gets tls_established()).
 // Compiled when SMTPP_EXAMPLES_TLS is 1 (CMake found OpenSSL).
 #ifndef SMTPP_EXAMPLES_TLS_HPP
 #define SMTPP_EXAMPLES_TLS_HPP
@@ -26,6 +26,40 @@ inline std::string openssl_error() {
     ERR_clear_error();
     return buf;
 }
+
+// Bytes to send (ciphertext), kept where they are until they are sent, as
+// server_session::pending_output() keeps its own: front() hands out the oldest block, which
+// stays valid and unchanged until consume() has taken all of it, so an asynchronous write may
+// point at it; what is queued meanwhile collects in a second block, appended to via tail().
+class send_queue {
+public:
+    std::string_view front() const noexcept { return std::string_view(front_).substr(sent_); }
+    // Where new bytes go: the front block when it is empty (nothing of it is out there),
+    // else the second one.
+    std::string& tail() noexcept { return front_.empty() ? front_ : back_; }
+    // The first n bytes of front() were sent (clamped to its size).
+    void consume(std::size_t n) noexcept {
+        sent_ += n < front_.size() - sent_ ? n : front_.size() - sent_;
+        if (sent_ < front_.size()) return;
+        front_.clear();
+        sent_ = 0;
+        front_.swap(back_); // its storage is reused for the next bytes queued behind
+    }
+    std::size_t size() const noexcept { return front_.size() - sent_ + back_.size(); }
+    std::size_t capacity() const noexcept { return front_.capacity() + back_.capacity(); }
+    // Gives the storage back to the heap when nothing is queued (an idle connection).
+    void release_if_empty() {
+        if (size() != 0) return;
+        std::string().swap(front_);
+        std::string().swap(back_);
+        sent_ = 0;
+    }
+
+private:
+    std::string front_; // [sent_, size) unsent; never changed while it holds unsent bytes
+    std::string back_;  // queued behind it
+    std::size_t sent_ = 0;
+};
 
 // One SSL_CTX for the whole server: certificate and key loaded once.
 class tls_context {

@@ -145,7 +145,7 @@ def check(kind, d):
         held, got = results[name]
         timeout = TIMEOUTS[which]
         assert held is not None, "%s: %s: still open after the test's limit" % (kind, name)
-        assert which == "tls" or b"421 4.3.2" in got, "%s: %s: no 421: %r" % (kind, name, got[-200:])
+        assert which == "tls" or b"421 4.4.2" in got, "%s: %s: no 421: %r" % (kind, name, got[-200:])
         assert timeout - 0.5 <= held <= timeout + SLACK, "%s: %s: closed after %.1f s" % (kind, name, held)
         assert "timeout waiting for " + phase in s.log(), s.log()
         ok("%s: trickling %s: %s after %.1f s (deadline %d s)"

@@ -54,7 +54,7 @@ def stress(kind, d):
     start = time.monotonic()
     for c in idle:
         got = c.closed(10)
-        assert got is not None and b"421 4.3.2" in got, "no 421 under stress: %r" % got
+        assert got is not None and b"421 4.4.2" in got, "no 421 under stress: %r" % got
     took = time.monotonic() - start
     assert took < 5, "stress mode took %.1f s to clear the idle clients" % took
     s.wait_log("entering stress mode: 6 of 8")

@@ -11,7 +11,7 @@ int main() {
     // Client: stuff leading dots, turn bare LF into CRLF, append the terminator.
     smtpp::data_encoder encoder;
     std::string wire;
-    expect(encoder.encode("Subject: hi\n\n.starts with a dot\n", wire) == smtpp::errc::ok);
+    expect(encoder.encode(wire, "Subject: hi\n\n.starts with a dot\n") == smtpp::errc::ok);
     expect(encoder.finish(wire) == smtpp::errc::ok);
     expect(wire == "Subject: hi\r\n\r\n..starts with a dot\r\n.\r\n");
 

@@ -6,12 +6,12 @@
 #include <cstdio>
 #include <cstdlib>
 
-#define expect(...)                                                                        \
-    do {                                                                                   \
-        if (!(__VA_ARGS__)) {                                                              \
+#define expect(...)                                                                         \
+    do {                                                                                    \
+        if (!(__VA_ARGS__)) {                                                               \
             std::fprintf(stderr, "%s:%d: expected %s\n", __FILE__, __LINE__, #__VA_ARGS__); \
-            std::exit(1);                                                                  \
-        }                                                                                  \
+            std::exit(1);                                                                   \
+        }                                                                                   \
     } while (false)
 
 #endif

@@ -11,7 +11,7 @@ int main() {
     smtpp::path p;
     expect(smtpp::parse_forward_path("<@relay.example:\"J. Smith\"@[IPv6:2001:db8::1]>", p,
                                      options) == smtpp::errc::ok);
-    expect(p.source_route == "@relay.example");  // accepted and reported, to be ignored
+    expect(p.source_route == "@relay.example"); // accepted and reported, to be ignored
     expect(p.box.local_part == "\"J. Smith\""); // as written: quotes and case kept
     expect(p.box.host == smtpp::host_kind::ipv6);
     expect(smtpp::parse_domain("mx-.example", options) == smtpp::errc::bad_domain);

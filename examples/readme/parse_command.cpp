@@ -5,21 +5,23 @@
 
 int main() {
     // [readme]
-    smtpp::command_options offered; // what the server offers: SIZE and 8BITMIME by default
-    offered.dsn = true;
+    smtpp::command_options options; // options.offer: PIPELINING, SIZE, 8BITMIME... by default
+    options.offer.dsn = true;
     const smtpp::command_result r = smtpp::parse_command(
-        "mail FROM:<Alice@example.org> SIZE=2048 BODY=8BITMIME RET=HDRS", offered); // no CRLF
+        "mail FROM:<Alice@example.org> SIZE=2048 BODY=8BITMIME RET=HDRS", options); // no CRLF
     expect(r.ok() && r.cmd.kind == smtpp::verb::mail);
     expect(r.cmd.address.box.local_part == "Alice"); // a view into the line
     expect(r.cmd.has_size && r.cmd.size == 2048);
-    expect(r.cmd.body == smtpp::body_type::eight_bit_mime && r.cmd.ret == smtpp::dsn_ret::hdrs);
+    expect(r.cmd.body == smtpp::body_type::eight_bit_mime && r.cmd.ret == smtpp::dsn_ret::headers);
 
     // Every failure comes with the reply it calls for.
-    const smtpp::command_result bad = smtpp::parse_command("RCPT TO:<bob@example.com> X=1", offered);
+    const smtpp::command_result bad =
+        smtpp::parse_command("RCPT TO:<bob@example.com> X=1", options);
     expect(bad.error == smtpp::errc::unsupported_parameter);
-    expect(bad.reply_code == 555 && bad.status == smtpp::enhanced_status{5, 5, 4});
-    // bad.reply_text: "Parameter not recognized or not implemented"
-    expect(smtpp::parse_command("BDAT 18446744073709551616 LAST", offered).error ==
-           smtpp::errc::number_overflow); // 2^64: refused, never wrapped
+    expect(bad.reply.code == 555 && bad.reply.status == smtpp::enhanced_status{5, 5, 4});
+    expect(bad.reply.text == "Parameter not recognized or not implemented");
+    const smtpp::command_result huge =
+        smtpp::parse_command("BDAT 18446744073709551616 LAST", options);
+    expect(huge.error == smtpp::errc::number_overflow && huge.reply.code == 552); // never wrapped
     // [/readme]
 }

@@ -19,7 +19,7 @@ int main() {
             expect(r.error == smtpp::errc::ok); // else a sticky error: close the connection
             ++replies;
             if (replies == 1) {
-                expect(r.reply.code == 250 && r.reply.first_text() == "mx.example");
+                expect(r.reply.code == 250 && r.reply.text() == "mx.example");
                 int lines = 0;
                 for (const std::string_view text : r.reply.lines()) lines += !text.empty();
                 expect(lines == 3);

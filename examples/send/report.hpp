@@ -3,6 +3,7 @@
 #define SMTPP_SEND_REPORT_HPP
 
 #include <smtpp/client_event.hpp>
+#include <smtpp/reply_reader.hpp>
 
 #include <cstdint>
 #include <cstdio>
@@ -67,7 +68,7 @@ inline std::string printable(std::string_view text) {
 
 // The last line of a reply, printable ("250 2.0.0 Ok"): in a multi-line reply it carries the
 // final word (Exim: "250- 0 byte chunk, total 69" then "250 OK id=...").
-inline std::string last_line(const smtpp::reply_info& r) {
+inline std::string last_line(const smtpp::reply& r) {
     std::string_view raw = r.raw;
     if (raw.size() >= 2 && raw.substr(raw.size() - 2) == "\r\n") raw.remove_suffix(2);
     const std::size_t start = raw.rfind("\r\n");

@@ -7,8 +7,8 @@
 #ifndef SMTPP_BASE64_HPP
 #define SMTPP_BASE64_HPP
 
-#include <smtpp/config.hpp>
 #include <smtpp/error.hpp>
+#include <smtpp/macros.hpp>
 
 #include <cstddef>
 #include <cstdint>
@@ -171,7 +171,7 @@ private:
 // Appends the base64 encoding of `bytes` to `out` (anything with append(const char*,
 // std::size_t), e.g. std::string). Cannot fail; throws only what Out::append throws.
 template <class Out>
-void base64_encode_append(std::string_view bytes, Out& out) {
+void base64_encode_append(Out& out, std::string_view bytes) {
     detail::base64_stream<Out> stream(out);
     stream.feed(bytes);
     stream.finish();

@@ -7,7 +7,8 @@
 #ifndef SMTPP_BDAT_HPP
 #define SMTPP_BDAT_HPP
 
-#include <smtpp/config.hpp>
+#include <smtpp/detail/number.hpp>
+#include <smtpp/macros.hpp>
 
 #include <cstddef>
 #include <cstdint>
@@ -82,17 +83,13 @@ struct bdat_command {
 // (RFC 3030 2). The chunk octets follow it unchanged.
 [[nodiscard]] constexpr bdat_command make_bdat_command(std::uint64_t size, bool last) noexcept {
     bdat_command command;
-    constexpr std::string_view verb = "BDAT ";
-    for (char c : verb) command.text[command.length++] = c;
-    char digits[20] = {};
-    std::size_t count = 0;
-    do {
-        digits[count++] = static_cast<char>('0' + size % 10);
-        size /= 10;
-    } while (size != 0);
-    while (count > 0) command.text[command.length++] = digits[--count];
-    const std::string_view tail = last ? std::string_view(" LAST\r\n") : std::string_view("\r\n");
-    for (char c : tail) command.text[command.length++] = c;
+    const auto put = [&](std::string_view text) {
+        for (const char c : text) command.text[command.length++] = c;
+    };
+    char digits[detail::max_decimal_digits] = {};
+    put("BDAT ");
+    put(detail::format_decimal(size, digits));
+    put(last ? std::string_view(" LAST\r\n") : std::string_view("\r\n"));
     return command;
 }
 

@@ -1,16 +1,13 @@
-// smtpp: what a client session is told before it connects (client_config) and what it is
-// asked to send (envelope).
-//
-// The configuration is copied into the session once per connection. An envelope is read when
-// send_mail() is called; its views need to live only for the duration of that call.
+// smtpp: what a client session is told before it connects.
 #ifndef SMTPP_CLIENT_CONFIG_HPP
 #define SMTPP_CLIENT_CONFIG_HPP
 
-#include <smtpp/command.hpp> // notify_never ... notify_delay (RFC 3461 4.1)
-#include <smtpp/config.hpp>
+#include <smtpp/detail/ascii.hpp>
 #include <smtpp/error.hpp>
 #include <smtpp/grammar.hpp>
 #include <smtpp/limits.hpp>
+#include <smtpp/macros.hpp>
+#include <smtpp/timeouts.hpp>
 
 #include <cstddef>
 #include <cstdint>
@@ -23,7 +20,8 @@ SMTPP_NAMESPACE_BEGIN
 // How the client treats TLS (RFC 3207, RFC 8314).
 enum class tls_mode : std::uint8_t {
     never,         // never send STARTTLS
-    opportunistic, // STARTTLS when offered; carry on in plaintext when it is not (or gets 454)
+    opportunistic, // STARTTLS when offered; carry on in plaintext when it is not (or gets 454):
+                   // a `tls_handshake` event comes whenever the server offers STARTTLS
     required,      // STARTTLS or nothing: QUIT and an error event otherwise (RFC 3207 6)
     implicit,      // the transport is already TLS (port 465, RFC 8314 3.3): never send STARTTLS
 };
@@ -35,7 +33,8 @@ struct client_credentials {
     std::string password;
 };
 
-// Everything a client session needs to know before the greeting arrives.
+// Everything a client session needs to know before the greeting arrives. The session copies
+// the config when it is built: change or drop yours at will afterwards.
 struct client_config {
     // The EHLO/HELO/LHLO argument: an ASCII domain (A-labels, RFC 6531 3.7.1) or an address
     // literal such as "[192.0.2.1]".
@@ -52,7 +51,7 @@ struct client_config {
     bool use_chunking = false;  // RFC 3030: BDAT for text bodies too (binary bodies always need it)
     bool use_8bitmime = true;   // RFC 6152
     bool use_smtputf8 = true;   // RFC 6531
-    bool use_dsn = true; // RFC 3461: drop NOTIFY/ORCPT/RET/ENVID silently when false or not offered
+    bool use_dsn = true;  // RFC 3461: NOTIFY/ORCPT/RET/ENVID dropped when false or not offered
     bool use_size = true; // RFC 1870: declare SIZE= and check the server's limit
 
     tls_mode tls = tls_mode::opportunistic;
@@ -70,6 +69,10 @@ struct client_config {
     // 334 challenges answered in one AUTH exchange; at the next one the client cancels ("*").
     std::size_t max_auth_challenges = 10;
 
+    // Bare CR or LF in message bodies become CRLF (RFC 5321 2.3.8); off: send_body() refuses
+    // them (bare_cr, bare_lf).
+    bool normalize_line_endings = true;
+
     // Reading replies: liberal where it is safe. Servers' reply lines can be longer than the
     // 512 octets RFC 5321 4.5.3.1.5 asks them to keep to (a long 550 text); Postfix's client
     // reads 2048. A line beyond this limit ends the session.
@@ -79,13 +82,16 @@ struct client_config {
     // broken continuation is still permanent, not retried forever.
     bool lenient_mixed_reply_codes = true;
 
-    // Bare CR or LF in message bodies: converted to CRLF (default), or refused with bare_cr /
-    // bare_lf by send_body() (RFC 5321 2.3.8).
-    bool refuse_bare_line_endings = false;
-
-    // reply_line and reply_lines bound what a server can make the session buffer;
-    // output_buffer is the queue size past which send_body() asks the caller to drain first.
+    // limit.reply_lines bounds the lines of one reply; limit.output_buffer is the queue size
+    // past which send_body() asks the caller to drain first; limit.input_buffer the received
+    // octets held.
     limits limit{};
+    timeouts timeout{};
+
+    // ok, or invalid_config when: helo_name is neither an ASCII Domain nor an address literal;
+    // LMTP on port 25 (RFC 2033 5); a mechanism name is not 1-20 of A-Z, 0-9, '-', '_' in
+    // either case (RFC 4422 3.1); the reply limits are too small to read a reply.
+    [[nodiscard]] errc validate() const noexcept;
 };
 
 // True for what EHLO may carry: an ASCII Domain or an address literal (RFC 5321 4.1.1.1;
@@ -98,63 +104,19 @@ struct client_config {
     return parse_domain(name, address_options{}) == errc::ok;
 }
 
-// Checks a configuration. Errors: invalid_config (helo_name neither an ASCII Domain nor an
-// address literal; LMTP on port 25; a mechanism name that is not 1-20 of A-Z, 0-9, '-', '_'
-// in either case (RFC 4422 3.1); limits too small to parse a reply).
-[[nodiscard]] inline errc validate(const client_config& config) noexcept {
-    if (!is_valid_helo_name(config.helo_name)) return errc::invalid_config;
-    if (config.lmtp && config.port == 25) return errc::invalid_config;
-    for (const std::string& mechanism : config.auth_mechanisms) {
+inline errc client_config::validate() const noexcept {
+    if (!is_valid_helo_name(helo_name)) return errc::invalid_config;
+    if (lmtp && port == 25) return errc::invalid_config;
+    for (const std::string& mechanism : auth_mechanisms) {
         if (mechanism.empty() || mechanism.size() > 20 ||
             !detail::all_of_class(mechanism, detail::cc_sasl)) {
             return errc::invalid_config;
         }
     }
-    if (config.limit.reply_line < 8 || config.limit.reply_lines == 0) return errc::invalid_config;
+    if (reply_line_limit < 8 || limit.reply_lines == 0 || limit.input_buffer < reply_line_limit)
+        return errc::invalid_config;
     return errc::ok;
 }
-
-// What the message content contains, declared by the caller before the first byte is sent so
-// that the client can refuse what the server cannot take (RFC 6152, RFC 3030).
-enum class body_content : std::uint8_t {
-    seven_bit, // ASCII text: lines of at most 998 octets, no NUL
-    eight_bit, // text with octets >= 0x80 (needs 8BITMIME)
-    binary,    // anything (needs BINARYMIME and CHUNKING)
-};
-
-// DSN RET (RFC 3461 4.3).
-enum class dsn_return : std::uint8_t { unspecified, full, headers };
-
-// One recipient of a transaction.
-struct recipient {
-    constexpr recipient() noexcept = default;
-    constexpr recipient(std::string_view mailbox, unsigned notify_bits = 0,
-                        bool with_orcpt = false) noexcept
-        : address(mailbox), notify(notify_bits), orcpt(with_orcpt) {}
-
-    std::string_view address; // mailbox without angle brackets, e.g. "bob@example.com"
-    unsigned notify =
-        0;              // notify_* bits of command.hpp; 0: no NOTIFY; ignored unless DSN is offered
-    bool orcpt = false; // send ORCPT=rfc822;<address> (RFC 3461 4.2), xtext-encoded
-};
-
-// One mail transaction as the caller describes it. Views are read during send_mail() only.
-struct envelope {
-    constexpr envelope() noexcept = default;
-    constexpr envelope(std::string_view from, const recipient* to = nullptr,
-                       std::size_t to_count = 0) noexcept
-        : sender(from), recipients(to), recipient_count(to_count) {}
-
-    std::string_view sender; // mailbox without brackets; empty for the null reverse-path <>
-    const recipient* recipients = nullptr;
-    std::size_t recipient_count = 0;
-
-    body_content content = body_content::seven_bit;
-    std::uint64_t size = 0;    // expected message size in octets (RFC 1870 5); 0 = unknown
-    bool utf8_message = false; // headers need SMTPUTF8 (RFC 6531 3.4) even with ASCII addresses
-    dsn_return ret = dsn_return::unspecified;
-    std::string_view envid; // raw ENVID (printable ASCII); xtext-encoded by the client
-};
 
 SMTPP_NAMESPACE_END
 

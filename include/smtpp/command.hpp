@@ -19,7 +19,8 @@
 // Decisions where the texts leave room:
 //   - unknown MAIL/RCPT parameters are 555 unless command_options::allow_unknown_params, which
 //     keeps them in command::extra for the application (conformance S-5321-4.1.1.11-a);
-//   - SIZE is 1*20DIGIT; a value above 2^64-1 is 501 number_overflow rather than a 552;
+//   - SIZE is 1*20DIGIT: more digits are 501; a well-formed value above 2^64-1 reads as
+//     2^64-1, a size above every limit (552 from the session), never a syntax error;
 //   - ENVID/ORCPT xtext wants upper-case hex (RFC 3461 4), AUTH= takes either case (RFC 4954 8);
 //   - HELO takes a Domain only (RFC 5321 4.1.1.1), EHLO/LHLO also an address literal; the
 //     name must be ASCII (RFC 6531 3.7.1);
@@ -29,11 +30,16 @@
 #ifndef SMTPP_COMMAND_HPP
 #define SMTPP_COMMAND_HPP
 
-#include <smtpp/config.hpp>
+#include <smtpp/base64.hpp>
 #include <smtpp/detail/ascii.hpp>
+#include <smtpp/detail/number.hpp>
 #include <smtpp/error.hpp>
+#include <smtpp/extensions.hpp>
 #include <smtpp/grammar.hpp>
 #include <smtpp/limits.hpp>
+#include <smtpp/macros.hpp>
+#include <smtpp/params.hpp>
+#include <smtpp/reply.hpp>
 #include <smtpp/status.hpp>
 
 #include <cstddef>
@@ -62,15 +68,6 @@ enum class verb {
     unknown,       // 500
 };
 
-enum class body_type { unspecified, seven_bit, eight_bit_mime, binary_mime };
-enum class dsn_ret { unspecified, full, hdrs };
-
-// NOTIFY= bits (RFC 3461 4.1).
-inline constexpr unsigned notify_never = 1;
-inline constexpr unsigned notify_success = 2;
-inline constexpr unsigned notify_failure = 4;
-inline constexpr unsigned notify_delay = 8;
-
 // Capacity of command::extra; one more unknown parameter is a 501 (too_many_parameters).
 inline constexpr std::size_t max_extra_params = 8;
 
@@ -97,6 +94,26 @@ struct raw_param {
     }
 };
 
+// A raw_param kept in a command: offsets into its line, a third of the size of three
+// pointers (a command is part of every server session).
+struct kept_param {
+    std::uint32_t begin;
+    std::uint32_t equals;
+    std::uint32_t end;
+
+    [[nodiscard]] static bool fits(const raw_param& p, const char* line) noexcept {
+        return static_cast<std::uint64_t>(p.end - line) <= UINT32_MAX;
+    }
+    [[nodiscard]] static kept_param of(const raw_param& p, const char* line) noexcept {
+        return {static_cast<std::uint32_t>(p.begin - line),
+                static_cast<std::uint32_t>(p.equals - line),
+                static_cast<std::uint32_t>(p.end - line)};
+    }
+    [[nodiscard]] esmtp_param view(const char* line) const noexcept {
+        return raw_param{line + begin, line + equals, line + end}.view();
+    }
+};
+
 } // namespace detail
 
 // A parsed command. Every view points into the line given to parse_command and lives as long
@@ -114,7 +131,7 @@ struct command {
 
     // MAIL parameters
     bool has_size = false;
-    std::uint64_t size = 0;
+    std::uint64_t size = 0; // SIZE= value; a well-formed value above 2^64-1 reads 2^64-1
     body_type body = body_type::unspecified;
     bool smtputf8 = false;
     dsn_ret ret = dsn_ret::unspecified;
@@ -132,11 +149,11 @@ struct command {
     std::size_t extra_count = 0;
     [[nodiscard]] esmtp_param extra_param(std::size_t i) const noexcept {
         SMTPP_ASSERT(i < extra_count); // the slots beyond it are uninitialised
-        return extra_storage[i].view();
+        return extra_storage[i].view(line.data());
     }
     // Set up to extra_count only. Left uninitialised on purpose: zeroing it would cost every
     // parse_command call as much as parsing a short command.
-    detail::raw_param extra_storage[max_extra_params];
+    detail::kept_param extra_storage[max_extra_params];
 
     // BDAT
     std::uint64_t bdat_size = 0;
@@ -150,6 +167,38 @@ struct command {
     // VRFY/EXPN argument without a trailing " SMTPUTF8" (RFC 6531 3.7.4.2); HELP/NOOP argument
     std::string_view vrfy_argument;
     bool vrfy_smtputf8 = false;
+
+    // Back to a default-constructed command, but for extra_storage (see above). One
+    // assignment a statement: chained ones (a = b = {}) make GCC store halves of a view and
+    // load them back whole, a store-forwarding stall that cost more than parsing a command.
+    void reset() noexcept {
+        kind = verb::unknown;
+        line = {};
+        verb_text = {};
+        argument = {};
+        domain = {};
+        host = host_kind::domain;
+        address = {};
+        has_size = false;
+        size = 0;
+        body = body_type::unspecified;
+        smtputf8 = false;
+        ret = dsn_ret::unspecified;
+        envid = {};
+        auth_param = {};
+        has_auth_param = false;
+        notify = 0;
+        orcpt_type = {};
+        orcpt_address = {};
+        extra_count = 0;
+        bdat_size = 0;
+        bdat_last = false;
+        auth_mechanism = {};
+        auth_initial_response = {};
+        has_initial_response = false;
+        vrfy_argument = {};
+        vrfy_smtputf8 = false;
+    }
 };
 
 // What the server offers, and the leniencies it allows (strict by default).
@@ -157,26 +206,21 @@ struct command_options {
     address_options address; // limits; allow_utf8 applies to RCPT (the session sets it when
                              // the transaction's MAIL carried SMTPUTF8). MAIL ignores it and
                              // allows UTF-8 only with its own SMTPUTF8 parameter.
-    // WARNING: accepts "MAIL FROM: <a@b>", which RFC 5321 4.1.2 forbids.
-    bool lenient_space_after_colon = false;
-    // Extensions offered; parameters of others are answered 555 5.5.4.
-    bool size = true;
-    bool eight_bit_mime = true;
-    bool binarymime = false;
-    bool smtputf8 = false;
-    bool dsn = false;
-    bool auth = false;
+    // Extensions offered; parameters of the others are answered 555 5.5.4.
+    extensions offer;
+    bool auth = false; // AUTH offered: MAIL takes the AUTH= parameter (RFC 4954 5)
     // false: an unknown MAIL/RCPT parameter is 555 (RFC 5321 4.1.1.11). true: it is kept in
     // command::extra for the application to judge.
     bool allow_unknown_params = false;
+    // Leniency, off by default: accepts "MAIL FROM: <a@b>", which RFC 5321 4.1.2 forbids.
+    // Risk: low; a stricter parser elsewhere may disagree on the address.
+    bool lenient_space_after_colon = false;
 };
 
 struct command_result {
     command cmd;
     errc error = errc::ok;
-    std::uint16_t reply_code = 0; // 0 on success
-    enhanced_status status;       // empty on success
-    const char* reply_text = "";  // static text for the suggested reply; "" on success
+    reply_spec reply; // the reply the failure calls for (static text); code 0 on success
 
     [[nodiscard]] bool ok() const noexcept { return error == errc::ok; }
 };
@@ -185,17 +229,18 @@ namespace detail {
 
 inline constexpr enhanced_status status_syntax{5, 5, 2};
 inline constexpr enhanced_status status_bad_arguments{5, 5, 4};
-inline constexpr enhanced_status status_not_implemented{5, 5, 1};
 inline constexpr enhanced_status status_bad_sender{5, 1, 7};
 inline constexpr enhanced_status status_bad_recipient{5, 1, 3};
 inline constexpr enhanced_status status_non_ascii_address{5, 6, 7};
 
+inline void fail(command_result& r, errc error, const reply_spec& reply) noexcept {
+    r.error = error;
+    r.reply = reply;
+}
+
 inline void fail(command_result& r, errc error, std::uint16_t code, enhanced_status status,
                  const char* text) noexcept {
-    r.error = error;
-    r.reply_code = code;
-    r.status = status;
-    r.reply_text = text;
+    fail(r, error, reply_spec{code, status, text});
 }
 
 inline void fail_syntax(command_result& r, errc error, const char* text) noexcept {
@@ -269,31 +314,6 @@ inline void fail_syntax(command_result& r, errc error, const char* text) noexcep
     }
     kind = verb::unknown;
     return false;
-}
-
-// 1*DIGIT into a uint64 without overflow. Errors: syntax_error, number_overflow.
-[[nodiscard]] constexpr errc parse_decimal(std::string_view digits, std::uint64_t& value) noexcept {
-    if (digits.empty()) return errc::syntax_error;
-    std::size_t i = 0;
-    while (i < digits.size() - 1 && digits[i] == '0') ++i; // leading zeros cannot overflow
-    const bool may_overflow = digits.size() - i > 19;      // 19 digits always fit in 64 bits
-    value = 0;
-    for (; i < digits.size(); ++i) {
-        const auto d = static_cast<std::uint64_t>(static_cast<unsigned char>(digits[i]) - '0');
-        if (d > 9) return errc::syntax_error;
-        if (may_overflow && value > (UINT64_MAX - d) / 10) return errc::number_overflow;
-        value = value * 10 + d;
-    }
-    return errc::ok;
-}
-
-// RFC 4954 4 base64: whole quanta, non-empty, '=' only as the last one or two octets.
-[[nodiscard]] constexpr bool is_strict_base64(std::string_view s) noexcept {
-    if (s.empty() || s.size() % 4 != 0) return false;
-    std::size_t body = s.size();
-    if (s[body - 1] == '=') --body;
-    if (s[body - 1] == '=') --body;
-    return all_of_class(s.substr(0, body), cc_base64);
 }
 
 // Free text argument (VRFY, EXPN, HELP): printable ASCII or well-formed UTF-8.
@@ -441,16 +461,16 @@ enum class param_key : unsigned {
 [[nodiscard]] constexpr bool offered(param_key key, const command_options& o) noexcept {
     switch (key) {
     case param_key::size:
-        return o.size;
+        return o.offer.size;
     case param_key::body:
-        return o.eight_bit_mime || o.binarymime;
+        return o.offer.eight_bit_mime || o.offer.binarymime;
     case param_key::smtputf8:
-        return o.smtputf8;
+        return o.offer.smtputf8;
     case param_key::ret:
     case param_key::envid:
     case param_key::notify:
     case param_key::orcpt:
-        return o.dsn;
+        return o.offer.dsn;
     case param_key::auth:
         return o.auth;
     case param_key::unknown:
@@ -459,12 +479,14 @@ enum class param_key : unsigned {
     return false;
 }
 
-// SIZE=1*20DIGIT (RFC 1870 3). A value above 2^64-1 is refused as number_overflow.
+// SIZE=1*20DIGIT (RFC 1870 3). Grammar and range are different failures: more than 20 digits
+// is malformed (501); a well-formed value above 2^64-1 is a size like any other, only larger
+// than every limit, and reads 2^64-1 (the session answers 552 when it exceeds the limit).
 [[nodiscard]] inline errc apply_size(command& c, const esmtp_param& p) noexcept {
+    if (p.value.size() > 20) return errc::bad_parameter_value;
     const errc e = parse_decimal(p.value, c.size);
     if (e == errc::syntax_error) return errc::bad_parameter_value;
-    if (e == errc::ok && p.value.size() > 20) return errc::number_overflow; // 1*20DIGIT
-    if (e != errc::ok) return e;
+    if (e == errc::number_overflow) c.size = UINT64_MAX;
     c.has_size = true;
     return errc::ok;
 }
@@ -473,12 +495,12 @@ enum class param_key : unsigned {
 [[nodiscard]] inline errc apply_body(command& c, const esmtp_param& p,
                                      const command_options& o) noexcept {
     if (is_word(p.value, "8BITMIME")) {
-        if (!o.eight_bit_mime) return errc::unsupported_parameter;
+        if (!o.offer.eight_bit_mime) return errc::unsupported_parameter;
         c.body = body_type::eight_bit_mime;
     } else if (is_word(p.value, "7BIT")) {
         c.body = body_type::seven_bit;
     } else if (is_word(p.value, "BINARYMIME")) {
-        if (!o.binarymime) return errc::unsupported_parameter;
+        if (!o.offer.binarymime) return errc::unsupported_parameter;
         c.body = body_type::binary_mime;
     } else {
         return errc::bad_parameter_value;
@@ -491,7 +513,7 @@ enum class param_key : unsigned {
     if (is_word(p.value, "FULL")) {
         c.ret = dsn_ret::full;
     } else if (is_word(p.value, "HDRS")) {
-        c.ret = dsn_ret::hdrs;
+        c.ret = dsn_ret::headers;
     } else {
         return errc::bad_parameter_value;
     }
@@ -595,8 +617,9 @@ enum class param_key : unsigned {
     for (std::size_t i = 0; i < c.extra_count; ++i) {
         if (iequals(c.extra_param(i).keyword, p.keyword)) return errc::duplicate_parameter;
     }
-    if (c.extra_count == max_extra_params) return errc::too_many_parameters;
-    c.extra_storage[c.extra_count++] = raw;
+    if (c.extra_count == max_extra_params || !kept_param::fits(raw, c.line.data()))
+        return errc::too_many_parameters;
+    c.extra_storage[c.extra_count++] = kept_param::of(raw, c.line.data());
     return errc::ok;
 }
 
@@ -637,48 +660,59 @@ enum class param_key : unsigned {
     return errc::ok;
 }
 
-inline void fail_param(command_result& r, errc e) noexcept {
-    switch (e) {
-    case errc::unsupported_parameter:
-        return fail(r, e, 555, status_bad_arguments, "Parameter not recognized or not implemented");
-    case errc::bad_parameter:
-        return fail_syntax(r, e, "Malformed parameter");
-    case errc::duplicate_parameter:
-        return fail(r, e, 501, status_bad_arguments, "Duplicate parameter");
-    case errc::too_many_parameters:
-        return fail(r, e, 501, status_bad_arguments, "Too many parameters");
-    case errc::number_overflow:
-        return fail(r, e, 501, status_bad_arguments, "Number too large");
-    case errc::bad_xtext:
-        return fail(r, e, 501, status_bad_arguments, "Malformed xtext in parameter");
-    case errc::non_ascii:
-        return fail(r, e, 501, status_bad_arguments, "8-bit parameter value requires SMTPUTF8");
-    case errc::invalid_utf8:
-        return fail(r, e, 501, status_bad_arguments, "Malformed UTF-8 in parameter");
-    default:
-        return fail(r, e, 501, status_bad_arguments, "Invalid parameter value");
+// How the parser answers each failure of a parameter, and of an address (RFC 5321 4.2.2,
+// 4.1.1.11; RFC 3463 for the enhanced codes). The first row whose error matches applies; the
+// last row of each table is the default.
+struct error_reply {
+    errc error;
+    reply_spec reply;
+};
+
+inline constexpr error_reply parameter_replies[] = {
+    {errc::unsupported_parameter, replies::parameter_unsupported},
+    {errc::bad_parameter, {501, status_syntax, "Malformed parameter"}},
+    {errc::duplicate_parameter, {501, status_bad_arguments, "Duplicate parameter"}},
+    {errc::too_many_parameters, {501, status_bad_arguments, "Too many parameters"}},
+    {errc::number_overflow, {501, status_bad_arguments, "Number too large"}},
+    {errc::bad_xtext, {501, status_bad_arguments, "Malformed xtext in parameter"}},
+    {errc::non_ascii, {501, status_bad_arguments, "8-bit parameter value requires SMTPUTF8"}},
+    {errc::invalid_utf8, {501, status_bad_arguments, "Malformed UTF-8 in parameter"}},
+    {errc::ok, {501, status_bad_arguments, "Invalid parameter value"}},
+};
+
+// Sender and recipient rows differ only in the enhanced code (X.1.7 / X.1.3) and the
+// default's text; non-ASCII is X.6.7 for both (RFC 6531 3.5).
+inline constexpr error_reply address_replies[] = {
+    {errc::non_ascii, {553, status_non_ascii_address, "Non-ASCII address requires SMTPUTF8"}},
+    {errc::null_path_not_allowed, {501, {}, "Null recipient not allowed"}},
+    {errc::path_too_long, {501, {}, "Path too long"}},
+    {errc::local_part_too_long, {501, {}, "Local part too long"}},
+    {errc::domain_too_long, {501, {}, "Domain too long"}},
+    {errc::invalid_utf8, {501, {}, "Malformed UTF-8 in address"}},
+    {errc::ok, {501, {}, ""}}, // replies::bad_sender_syntax / bad_recipient_syntax
+};
+
+template <std::size_t N>
+[[nodiscard]] constexpr const reply_spec& reply_for(const error_reply (&table)[N],
+                                                    errc e) noexcept {
+    for (std::size_t i = 0; i + 1 < N; ++i) {
+        if (table[i].error == e) return table[i].reply;
     }
+    return table[N - 1].reply;
+}
+
+inline void fail_param(command_result& r, errc e) noexcept {
+    r.error = e;
+    r.reply = reply_for(parameter_replies, e);
 }
 
 inline void fail_address(command_result& r, errc e, bool is_mail) noexcept {
-    const enhanced_status status = is_mail ? status_bad_sender : status_bad_recipient;
-    switch (e) {
-    case errc::non_ascii:
-        return fail(r, e, 553, status_non_ascii_address, "Non-ASCII address requires SMTPUTF8");
-    case errc::null_path_not_allowed:
-        return fail(r, e, 501, status, "Null recipient not allowed");
-    case errc::path_too_long:
-        return fail(r, e, 501, status, "Path too long");
-    case errc::local_part_too_long:
-        return fail(r, e, 501, status, "Local part too long");
-    case errc::domain_too_long:
-        return fail(r, e, 501, status, "Domain too long");
-    case errc::invalid_utf8:
-        return fail(r, e, 501, status, "Malformed UTF-8 in address");
-    default:
-        return fail(r, e, 501, status,
-                    is_mail ? "Bad sender address syntax" : "Bad recipient address syntax");
-    }
+    r.error = e;
+    r.reply = reply_for(address_replies, e);
+    if (r.reply.text.empty())
+        r.reply = is_mail ? replies::bad_sender_syntax : replies::bad_recipient_syntax;
+    else if (r.reply.status.empty())
+        r.reply.status = is_mail ? status_bad_sender : status_bad_recipient;
 }
 
 // "FROM:" / "TO:" in any case; `| 0x20` folds only letters onto these lower-case letters.
@@ -710,7 +744,7 @@ inline void parse_envelope(command_result& r, const command_options& o, bool is_
     // A MAIL path may hold UTF-8 only with SMTPUTF8 among its own parameters, which come after
     // it: scan with UTF-8 allowed if offered, and settle once the parameters are known.
     address_options address = o.address;
-    if (is_mail) address.allow_utf8 = o.smtputf8;
+    if (is_mail) address.allow_utf8 = o.offer.smtputf8;
     bool path_utf8 = false;
     const scan_result path = scan_path(
         rest, c.address, address, is_mail ? path_kind::reverse : path_kind::forward, path_utf8);
@@ -726,7 +760,7 @@ inline void parse_envelope(command_result& r, const command_options& o, bool is_
     param_list params;
     if (const errc e = split_params(params_text, params); e != errc::ok) return fail_param(r, e);
     if (is_mail) {
-        address.allow_utf8 = o.smtputf8 && params.smtputf8;
+        address.allow_utf8 = o.offer.smtputf8 && params.smtputf8;
         if (path_utf8 && !address.allow_utf8) return fail_address(r, errc::non_ascii, is_mail);
     }
     if (params.eight_bit) {
@@ -788,8 +822,8 @@ inline void parse_bdat(command_result& r) noexcept {
         c.bdat_last = true;
     }
     const errc e = parse_decimal(size_text, c.bdat_size);
-    if (e == errc::number_overflow)
-        return fail(r, e, 501, status_bad_arguments, "Chunk size too large");
+    if (e == errc::number_overflow) // well-formed, only larger than any limit (RFC 1870 6.1)
+        return fail(r, e, replies::message_too_big);
     if (e != errc::ok)
         return fail_syntax(r, c.argument.empty() ? errc::missing_argument : e, usage);
 }
@@ -808,7 +842,8 @@ inline void parse_auth(command_result& r) noexcept {
     c.auth_mechanism = mechanism;
     if (space == std::string_view::npos) return;
     const std::string_view response = c.argument.substr(space + 1);
-    if (response != "=" && !is_strict_base64(response)) {
+    // RFC 4954 4: "=" is an empty response; anything else strict base64, not empty.
+    if (response != "=" && (response.empty() || base64_validate(response) != errc::ok)) {
         return fail_syntax(r, errc::bad_base64, "Malformed base64 initial response");
     }
     c.has_initial_response = true;
@@ -817,17 +852,11 @@ inline void parse_auth(command_result& r) noexcept {
 
 } // namespace detail
 
-// Parses one command line, given without its CRLF. Trailing spaces and tabs are ignored
-// (RFC 5321 4.1.1); the verb and the argument are separated by exactly one SP. Verbs, FROM:/TO:
-// and parameter keywords are case-insensitive. All views in the result point into `line`.
-// Errors (result.error, with reply_code, status and reply_text filled in as listed at the top
-// of this header): unknown_command, unimplemented_command, syntax_error, missing_argument,
-// unexpected_argument, nul_byte, bad_base64, the address errors of grammar.hpp, non_ascii,
-// invalid_utf8, bad_parameter, bad_parameter_value, duplicate_parameter, too_many_parameters,
-// unsupported_parameter, number_overflow, bad_xtext.
-[[nodiscard]] inline command_result parse_command(std::string_view line,
-                                                  const command_options& options) noexcept {
-    command_result r;
+namespace detail {
+
+// parse_command() into a result that holds the defaults (built fresh, or reset).
+inline void parse_command_fresh(std::string_view line, const command_options& options,
+                                command_result& r) noexcept {
     command& c = r.cmd;
     c.line = line;
     const std::string_view text = detail::strip_trailing_space(line);
@@ -841,7 +870,7 @@ inline void parse_auth(command_result& r) noexcept {
     if (SMTPP_UNLIKELY(c.kind == verb::unknown) && detail::glued_verb(c.verb_text, c.kind)) {
         detail::fail_syntax(r, errc::syntax_error,
                             "Syntax error: expected one space after the command");
-        return r;
+        return;
     }
     switch (c.kind) {
     case verb::helo:
@@ -884,13 +913,37 @@ inline void parse_auth(command_result& r) noexcept {
         detail::parse_auth(r);
         break;
     case verb::unimplemented:
-        detail::fail(r, errc::unimplemented_command, 502, detail::status_not_implemented,
-                     "Command not implemented");
+        detail::fail(r, errc::unimplemented_command, replies::not_implemented);
         break;
     case verb::unknown:
-        detail::fail(r, errc::unknown_command, 500, detail::status_syntax, "Command unrecognized");
+        detail::fail(r, errc::unknown_command, replies::command_unrecognized);
         break;
     }
+}
+
+} // namespace detail
+
+// Parses one command line, given without its CRLF. Trailing spaces and tabs are ignored
+// (RFC 5321 4.1.1); the verb and the argument are separated by exactly one SP. Verbs, FROM:/TO:
+// and parameter keywords are case-insensitive. All views in the result point into `line`.
+// Errors (result.error, with result.reply the reply it calls for, as listed at the top of this
+// header): unknown_command, unimplemented_command, syntax_error, missing_argument,
+// unexpected_argument, nul_byte, bad_base64, the address errors of grammar.hpp, non_ascii,
+// invalid_utf8, bad_parameter, bad_parameter_value, duplicate_parameter, too_many_parameters,
+// unsupported_parameter, number_overflow, bad_xtext.
+inline void parse_command(std::string_view line, const command_options& options,
+                          command_result& r) noexcept {
+    r.error = errc::ok;
+    r.reply = {};
+    r.cmd.reset();
+    detail::parse_command_fresh(line, options, r);
+}
+
+// As above, returning the result (about 500 octets; the overload above fills one in place).
+[[nodiscard]] inline command_result parse_command(std::string_view line,
+                                                  const command_options& options) noexcept {
+    command_result r;
+    detail::parse_command_fresh(line, options, r);
     return r;
 }
 
@@ -900,19 +953,12 @@ inline void parse_auth(command_result& r) noexcept {
 [[nodiscard]] inline std::size_t mail_rcpt_line_limit(const limits& l,
                                                       const command_options& o) noexcept {
     std::size_t limit = l.command_line;
-    if (o.size) limit += line_extra::size;
-    if (o.binarymime) limit += line_extra::binarymime;
-    if (o.smtputf8) limit += line_extra::smtputf8;
+    if (o.offer.size) limit += line_extra::size;
+    if (o.offer.binarymime) limit += line_extra::binarymime;
+    if (o.offer.smtputf8) limit += line_extra::smtputf8;
     if (o.auth) limit += line_extra::auth;
-    if (o.dsn && limit < line_extra::dsn_min_line) limit = line_extra::dsn_min_line;
+    if (o.offer.dsn && limit < line_extra::dsn_min_line) limit = line_extra::dsn_min_line;
     return limit;
-}
-
-// The result for a command line the session found too long (RFC 5321 4.5.3.1.4): 500 5.5.2.
-[[nodiscard]] inline command_result line_too_long_result() noexcept {
-    command_result r;
-    detail::fail(r, errc::line_too_long, 500, detail::status_syntax, "Line too long");
-    return r;
 }
 
 SMTPP_NAMESPACE_END

@@ -14,9 +14,9 @@
 #ifndef SMTPP_DATA_HPP
 #define SMTPP_DATA_HPP
 
-#include <smtpp/config.hpp>
 #include <smtpp/error.hpp>
 #include <smtpp/limits.hpp>
+#include <smtpp/macros.hpp>
 
 #include <cstddef>
 #include <cstdint>
@@ -447,9 +447,9 @@ struct body_traits {
 };
 
 struct data_encoder_options {
-    // false: a bare CR or bare LF becomes CRLF (RFC 5321 2.3.8). true: it is an error
+    // true: a bare CR or bare LF becomes CRLF (RFC 5321 2.3.8). false: it is an error
     // (errc::bare_cr / errc::bare_lf) and nothing of it reaches the output.
-    bool reject_bare_cr_lf = false;
+    bool normalize_line_endings = true;
     std::size_t text_line = 1000; // body_traits::long_line threshold, CRLF included
 };
 
@@ -461,7 +461,7 @@ struct data_encoder_options {
 // Two ways to use it:
 //  - next()/finish() hand out one segment per call, a view into the input or into a static
 //    constant, for writev-style output that copies nothing;
-//  - encode(in, out)/finish(out) append to a string-like `out` (append(const char*, size_t)).
+//  - encode(out, in)/finish(out) append to a string-like `out` (append(const char*, size_t)).
 // After an error the encoder is stuck in that error until reset(); the output so far then
 // holds no bare CR or LF, but the message is incomplete and the connection must be dropped.
 class data_encoder {
@@ -481,7 +481,8 @@ public:
 
     // Encodes from the start of `in`; call again with the rest until it is empty. A call may
     // consume nothing while handing out a constant ("." stuffing, CRLF for a bare CR).
-    // Errors: errc::bare_cr, errc::bare_lf (reject mode), errc::invalid_state (after finish()).
+    // Errors: errc::bare_cr, errc::bare_lf (normalize_line_endings off), errc::invalid_state (after
+    // finish()).
     [[nodiscard]] result next(std::string_view in) noexcept {
         if (error_ != errc::ok) return {0, {}, error_};
         if (state_ == state::finished) return {0, {}, errc::invalid_state};
@@ -502,8 +503,8 @@ public:
     }
 
     // The closing segment: CRLF if the body did not end with one, then ".\r\n" (never an
-    // extra empty line, RFC 5321 4.1.1.4). Errors: errc::bare_cr (reject mode, the body ended
-    // in CR), errc::invalid_state (finished already), or the sticky error.
+    // extra empty line, RFC 5321 4.1.1.4). Errors: errc::bare_cr (normalize_line_endings off, the
+    // body ended in CR), errc::invalid_state (finished already), or the sticky error.
     [[nodiscard]] result finish() noexcept {
         if (error_ != errc::ok) return {0, {}, error_};
         if (state_ == state::finished) return {0, {}, errc::invalid_state};
@@ -517,7 +518,7 @@ public:
 
     // Appends the wire form of `in` to `out`. Errors as next().
     template <class Out>
-    [[nodiscard]] errc encode(std::string_view in, Out& out) {
+    [[nodiscard]] errc encode(Out& out, std::string_view in) {
         while (!in.empty()) {
             const result r = next(in);
             if (r.error != errc::ok) return r.error;
@@ -594,7 +595,7 @@ private:
 
     void note_bare(bool& flag, errc code) noexcept {
         flag = true;
-        if (options_.reject_bare_cr_lf) error_ = code;
+        if (!options_.normalize_line_endings) error_ = code;
     }
 
     result line_break(std::size_t consumed) noexcept {
@@ -622,7 +623,7 @@ private:
 // a final CRLF added if missing), without producing output.
 [[nodiscard]] inline body_traits scan_body(std::string_view body,
                                            std::size_t text_line = 1000) noexcept {
-    data_encoder encoder(data_encoder_options{false, text_line});
+    data_encoder encoder(data_encoder_options{true, text_line});
     while (!body.empty()) body.remove_prefix(encoder.next(body).consumed);
     (void)encoder.finish();
     return encoder.traits();

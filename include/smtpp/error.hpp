@@ -1,13 +1,16 @@
 // smtpp: error codes, plugged into std::error_code.
 //
-// Two families share one enum. Peer errors (the bytes received were wrong) come back from the
-// parsers and inside session events, together with the reply the protocol calls for. API
-// misuse errors (the caller asked for something the current state does not allow) come back
-// from session calls that then change nothing.
+// The codes come in four ranges, so a program can tell them apart with one comparison:
+//   flow control (1-99)       not failures: feed more input, write some output first;
+//   protocol (100-199)        a rule of SMTP was broken, by the peer or by what the caller
+//                             asked to send; the event or the reply says what follows;
+//   session ended (200-299)   the connection is over (is_fatal);
+//   caller misuse (300-399)   the call was not allowed now or its arguments were wrong; it
+//                             changed nothing (is_caller_error).
 #ifndef SMTPP_ERROR_HPP
 #define SMTPP_ERROR_HPP
 
-#include <smtpp/config.hpp>
+#include <smtpp/macros.hpp>
 
 #include <string>
 #include <string_view>
@@ -18,24 +21,24 @@ SMTPP_NAMESPACE_BEGIN
 enum class errc : int {
     ok = 0,
 
-    // Incremental input.
-    need_more_data,
+    // ---- flow control ----
+    need_more_data = 1,
+    output_full,
 
+    // ---- protocol ----
     // Line framing (RFC 5321 2.3.8, 4.5.3.1).
-    line_too_long,
+    line_too_long = 100,
     bare_cr,
     bare_lf,
     nul_byte,
     invalid_utf8,
     non_ascii,
-
     // Commands (RFC 5321 4.1, 4.2.4).
     unknown_command,
     unimplemented_command,
     syntax_error,
     missing_argument,
     unexpected_argument,
-
     // Addresses (RFC 5321 4.1.2, 4.1.3, 4.5.3.1).
     bad_path,
     bad_local_part,
@@ -45,7 +48,6 @@ enum class errc : int {
     domain_too_long,
     path_too_long,
     null_path_not_allowed,
-
     // ESMTP parameters (RFC 5321 4.1.2, 4.1.1.11 and the extensions).
     bad_parameter,
     duplicate_parameter,
@@ -54,43 +56,45 @@ enum class errc : int {
     number_overflow,
     bad_xtext,
     bad_base64,
-
-    // Replies (RFC 5321 4.2, RFC 2034, RFC 3463).
+    too_many_parameters,
+    // Replies received (RFC 5321 4.2, RFC 2034, RFC 3463).
     bad_reply_code,
     reply_code_mismatch,
     reply_line_too_long,
     too_many_reply_lines,
     bad_reply_text,
-    bad_enhanced_status,
     unexpected_reply,
-
     // Message data (RFC 5321 4.1.1.4, 4.5.2, RFC 3030).
     text_line_too_long,
     message_too_large,
     eight_bit_not_allowed,
     binary_not_allowed,
-
     // Sessions.
     bad_sequence,
     too_many_recipients,
-    too_many_errors,
+    no_recipients_accepted,
     tls_required,
     auth_required,
     auth_failed,
     auth_cancelled,
+    bad_sasl_message,
     extension_not_offered,
-    connection_closed,
+
+    // ---- session ended ----
+    connection_closed = 200,
     peer_closed_early,
     service_closing,
-    output_full,
-    too_many_parameters,
-    no_recipients_accepted,
-    bad_sasl_message,
+    too_many_errors,
+    too_many_auth_failures,
+    timed_out,
 
-    // API misuse: the call changed nothing.
-    invalid_state,
+    // ---- caller misuse ----
+    invalid_state = 300,
     invalid_argument,
     invalid_config,
+    invalid_reply_code,
+    invalid_enhanced_status,
+    invalid_reply_text,
 };
 
 namespace detail {
@@ -101,8 +105,9 @@ struct errc_entry {
 };
 
 inline constexpr errc_entry errc_texts[] = {
-    {errc::ok, "success"},
+    {errc::ok, "ok"},
     {errc::need_more_data, "more input is needed"},
+    {errc::output_full, "output buffer full"},
     {errc::line_too_long, "line too long"},
     {errc::bare_cr, "bare CR (CR not followed by LF)"},
     {errc::bare_lf, "bare LF (LF not preceded by CR)"},
@@ -129,12 +134,12 @@ inline constexpr errc_entry errc_texts[] = {
     {errc::number_overflow, "number too large"},
     {errc::bad_xtext, "malformed xtext"},
     {errc::bad_base64, "malformed base64"},
+    {errc::too_many_parameters, "too many parameters"},
     {errc::bad_reply_code, "malformed reply code"},
     {errc::reply_code_mismatch, "reply lines carry different codes"},
     {errc::reply_line_too_long, "reply line too long"},
     {errc::too_many_reply_lines, "too many lines in one reply"},
     {errc::bad_reply_text, "reply text contains forbidden characters"},
-    {errc::bad_enhanced_status, "malformed enhanced status code"},
     {errc::unexpected_reply, "reply that no command outstanding expects"},
     {errc::text_line_too_long, "message line too long"},
     {errc::message_too_large, "message exceeds the size limit"},
@@ -142,22 +147,25 @@ inline constexpr errc_entry errc_texts[] = {
     {errc::binary_not_allowed, "binary data not allowed"},
     {errc::bad_sequence, "bad sequence of commands"},
     {errc::too_many_recipients, "too many recipients"},
-    {errc::too_many_errors, "too many errors"},
+    {errc::no_recipients_accepted, "no recipient was accepted"},
     {errc::tls_required, "TLS required"},
     {errc::auth_required, "authentication required"},
     {errc::auth_failed, "authentication failed"},
     {errc::auth_cancelled, "authentication cancelled"},
+    {errc::bad_sasl_message, "malformed SASL message"},
     {errc::extension_not_offered, "extension not offered by the peer"},
     {errc::connection_closed, "connection closed"},
     {errc::peer_closed_early, "peer closed the connection early"},
     {errc::service_closing, "service closing transmission channel"},
-    {errc::output_full, "output buffer full"},
-    {errc::too_many_parameters, "too many parameters"},
-    {errc::no_recipients_accepted, "no recipient was accepted"},
-    {errc::bad_sasl_message, "malformed SASL message"},
+    {errc::too_many_errors, "too many errors"},
+    {errc::too_many_auth_failures, "too many authentication failures"},
+    {errc::timed_out, "timed out"},
     {errc::invalid_state, "operation not allowed in the current state"},
     {errc::invalid_argument, "invalid argument"},
     {errc::invalid_config, "invalid configuration"},
+    {errc::invalid_reply_code, "reply code not allowed here"},
+    {errc::invalid_enhanced_status, "enhanced status code not allowed here"},
+    {errc::invalid_reply_text, "reply text not allowed (control characters, 8-bit)"},
 };
 
 } // namespace detail
@@ -170,22 +178,18 @@ inline constexpr errc_entry errc_texts[] = {
     return "unknown smtpp error";
 }
 
-// True when the error ends the session: nothing more can be exchanged on that connection.
+// True for the codes that say the session is over: nothing more can be exchanged on that
+// connection. A `closed` event may also carry another code, the reason it ended.
 [[nodiscard]] constexpr bool is_fatal(errc code) noexcept {
-    switch (code) {
-    case errc::too_many_errors:
-    case errc::connection_closed:
-    case errc::peer_closed_early:
-    case errc::service_closing:
-    case errc::bad_reply_code:
-    case errc::reply_code_mismatch:
-    case errc::reply_line_too_long:
-    case errc::too_many_reply_lines:
-    case errc::unexpected_reply:
-        return true;
-    default:
-        return false;
-    }
+    const int value = static_cast<int>(code);
+    return value >= 200 && value < 300;
+}
+
+// True for the codes a call returns when it was not allowed now or got a wrong argument; such
+// a call changed nothing.
+[[nodiscard]] constexpr bool is_caller_error(errc code) noexcept {
+    const int value = static_cast<int>(code);
+    return value >= 300 && value < 400;
 }
 
 namespace detail {

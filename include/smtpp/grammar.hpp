@@ -7,10 +7,11 @@
 #ifndef SMTPP_GRAMMAR_HPP
 #define SMTPP_GRAMMAR_HPP
 
-#include <smtpp/config.hpp>
 #include <smtpp/detail/ascii.hpp>
+#include <smtpp/detail/utf8.hpp>
 #include <smtpp/error.hpp>
 #include <smtpp/limits.hpp>
+#include <smtpp/macros.hpp>
 
 #include <cstddef>
 #include <cstdint>
@@ -54,29 +55,6 @@ struct path {
 
 namespace detail {
 
-// Length of the well-formed UTF-8 sequence (RFC 3629) starting at p[0] >= 0x80, or 0:
-// rejects overlongs, surrogates, code points above U+10FFFF, stray continuation bytes and
-// sequences cut short by `end`.
-[[nodiscard]] inline std::size_t utf8_sequence_length(const char* p, const char* end) noexcept {
-    const auto byte = [&](std::ptrdiff_t i) { return static_cast<unsigned char>(p[i]); };
-    const auto cont = [&](std::ptrdiff_t i, unsigned lo, unsigned hi) {
-        return end - p > i && byte(i) >= lo && byte(i) <= hi;
-    };
-    const unsigned lead = byte(0);
-    if (lead >= 0xC2 && lead <= 0xDF) return cont(1, 0x80, 0xBF) ? 2 : 0;
-    if (lead >= 0xE0 && lead <= 0xEF) {
-        const unsigned lo = lead == 0xE0 ? 0xA0 : 0x80; // no overlongs
-        const unsigned hi = lead == 0xED ? 0x9F : 0xBF; // no surrogates
-        return cont(1, lo, hi) && cont(2, 0x80, 0xBF) ? 3 : 0;
-    }
-    if (lead >= 0xF0 && lead <= 0xF4) {
-        const unsigned lo = lead == 0xF0 ? 0x90 : 0x80; // no overlongs
-        const unsigned hi = lead == 0xF4 ? 0x8F : 0xBF; // nothing above U+10FFFF
-        return cont(1, lo, hi) && cont(2, 0x80, 0xBF) && cont(3, 0x80, 0xBF) ? 4 : 0;
-    }
-    return 0;
-}
-
 // Result of scanning a prefix of the input: an error, or where the construct ended.
 struct scan_result {
     errc error = errc::ok;
@@ -84,7 +62,7 @@ struct scan_result {
 };
 
 // For an octet >= 0x80 at s[i]: the length of its UTF-8 sequence, or the error to report.
-[[nodiscard]] SMTPP_DETAIL_NOINLINE inline errc
+[[nodiscard]] SMTPP_NOINLINE inline errc
 check_non_ascii(std::string_view s, std::size_t i, bool allow_utf8, std::size_t& length) noexcept {
     if (!allow_utf8) return errc::non_ascii;
     length = utf8_sequence_length(s.data() + i, s.data() + s.size());
@@ -446,32 +424,6 @@ scan_source_route(std::string_view s, const address_options& options, bool& utf8
     return detail::parse_path(text, out, options, detail::path_kind::forward);
 }
 
-// True when `text` is well-formed UTF-8 (RFC 3629): no overlongs, no surrogates, nothing
-// above U+10FFFF, no stray continuation bytes, no truncated sequences. ASCII runs go 8 octets
-// at a time.
-[[nodiscard]] inline bool is_valid_utf8(std::string_view text) noexcept {
-    const char* p = text.data();
-    const char* const end = p + text.size();
-    while (p < end) {
-        if (end - p >= 8) {
-            std::uint64_t word;
-            std::memcpy(&word, p, 8);
-            if ((word & 0x8080808080808080ull) == 0) {
-                p += 8;
-                continue;
-            }
-        }
-        if (detail::is_ascii(*p)) {
-            ++p;
-            continue;
-        }
-        const std::size_t length = detail::utf8_sequence_length(p, end);
-        if (length == 0) return false;
-        p += length;
-    }
-    return true;
-}
-
 // esmtp-keyword = (ALPHA / DIGIT) *(ALPHA / DIGIT / "-")   (RFC 5321 4.1.2)
 [[nodiscard]] constexpr bool is_esmtp_keyword(std::string_view keyword) noexcept {
     return !keyword.empty() && detail::is_alnum(keyword[0]) &&
@@ -567,7 +519,8 @@ namespace detail {
 }
 
 // Decodes an xtext into out[0..capacity); the decoded size never exceeds text.size().
-// Writes the decoded length to `size`. Errors: bad_xtext, output_full (capacity too small).
+// Writes the decoded length to `size`. Errors: bad_xtext, invalid_argument (capacity too
+// small).
 [[nodiscard]] inline errc xtext_decode(std::string_view text, char* out, std::size_t capacity,
                                        std::size_t& size, bool allow_lower_hex = false) noexcept {
     size = 0;
@@ -580,7 +533,7 @@ namespace detail {
         out[size++] = c;
         return true;
     });
-    if (full) return errc::output_full;
+    if (full) return errc::invalid_argument;
     return ok ? errc::ok : errc::bad_xtext;
 }
 
@@ -594,7 +547,7 @@ namespace detail {
 // Appends the xtext form of `raw` to out (out.append(const char*, std::size_t)): xchars as
 // themselves, every other octet as "+XX" in upper case (RFC 3461 4).
 template <class Out>
-void xtext_encode(std::string_view raw, Out& out) {
+void xtext_encode(Out& out, std::string_view raw) {
     constexpr char digits[] = "0123456789ABCDEF";
     std::size_t run = 0;
     for (std::size_t i = 0; i < raw.size(); ++i) {
@@ -700,7 +653,7 @@ struct buffer_writer {
 // Appends the local part as written (quotes resolved) without its quoting to `out`
 // (out.append(const char*, std::size_t)). `written` must be a valid local part.
 template <class Out>
-void unquote_local_part(std::string_view written, Out& out) {
+void unquote_local_part(Out& out, std::string_view written) {
     detail::local_part_reader reader(written);
     char c = 0;
     while (reader.next(c)) out.append(&c, 1);
@@ -712,7 +665,7 @@ void unquote_local_part(std::string_view written, Out& out) {
 // Errors: bad_local_part (a control character), non_ascii (8-bit without allow_utf8),
 // invalid_utf8.
 template <class Out>
-[[nodiscard]] errc quote_local_part(std::string_view raw, Out& out, bool allow_utf8 = false) {
+[[nodiscard]] errc quote_local_part(Out& out, std::string_view raw, bool allow_utf8 = false) {
     bool needs_quotes = false;
     if (const errc e = detail::classify_raw_local_part(raw, allow_utf8, needs_quotes);
         e != errc::ok)
@@ -735,14 +688,14 @@ template <class Out>
 }
 
 // quote_local_part into buffer[0..capacity); `written` gets the length.
-// Errors: as above, plus output_full (nothing usable written).
+// Errors: as above, plus invalid_argument (the buffer is too small; nothing usable written).
 [[nodiscard]] inline errc quote_local_part(std::string_view raw, char* buffer, std::size_t capacity,
                                            std::size_t& written, bool allow_utf8 = false) noexcept {
     detail::buffer_writer writer{buffer, capacity};
-    const errc e = quote_local_part(raw, writer, allow_utf8);
+    const errc e = quote_local_part(writer, raw, allow_utf8);
     written = writer.overflow ? 0 : writer.size;
     if (e != errc::ok) return e;
-    return writer.overflow ? errc::output_full : errc::ok;
+    return writer.overflow ? errc::invalid_argument : errc::ok;
 }
 
 SMTPP_NAMESPACE_END

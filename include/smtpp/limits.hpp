@@ -2,7 +2,7 @@
 #ifndef SMTPP_LIMITS_HPP
 #define SMTPP_LIMITS_HPP
 
-#include <smtpp/config.hpp>
+#include <smtpp/macros.hpp>
 
 #include <cstddef>
 #include <cstdint>
@@ -40,18 +40,33 @@ struct limits {
     std::size_t auth_failures_before_disconnect = 3;
 
     // Unsent output a session buffers before it stops reading input, so a peer that never
-    // reads cannot grow the session's memory.
+    // reads cannot grow the session's memory. The output sits in two blocks (the one
+    // pending_output() handed out stays put while the other collects), so its heap can reach
+    // about twice this while an asynchronous write holds the first.
     std::size_t output_buffer = 64u * 1024u;
+
+    // Received octets a session holds before receive() takes less than it is offered (and
+    // wants_read() turns false); at least the longest line the session accepts.
+    std::size_t input_buffer = 64u * 1024u;
 };
 
 // Octets an extension adds to the MAIL/RCPT command line limit when the server offers it.
 namespace line_extra {
-inline constexpr std::size_t size = 26;       // RFC 1870 3(5)
-inline constexpr std::size_t binarymime = 16; // RFC 3030 3(8)
-inline constexpr std::size_t smtputf8 = 10;   // RFC 6531 3.1(5)
-inline constexpr std::size_t auth = 500;      // RFC 4954 3(5)
+inline constexpr std::size_t size = 26;           // RFC 1870 3(5)
+inline constexpr std::size_t binarymime = 16;     // RFC 3030 3(8)
+inline constexpr std::size_t smtputf8 = 10;       // RFC 6531 3.1(5)
+inline constexpr std::size_t auth = 500;          // RFC 4954 3(5)
 inline constexpr std::size_t dsn_min_line = 1036; // RFC 3461 5.4: with DSN, lines of 1036 octets
 } // namespace line_extra
+
+// The longest command line a server with these limits may have to accept, whatever it
+// offers: MAIL/RCPT with every extension's allowance, or an AUTH line.
+[[nodiscard]] constexpr std::size_t longest_command_line(const limits& l) noexcept {
+    const std::size_t mail = l.command_line + line_extra::size + line_extra::binarymime +
+                             line_extra::smtputf8 + line_extra::auth;
+    const std::size_t longest = mail > line_extra::dsn_min_line ? mail : line_extra::dsn_min_line;
+    return longest > l.auth_line ? longest : l.auth_line;
+}
 
 // The smallest message size limit RFC 5321 4.5.3.1.7 allows.
 inline constexpr std::uint64_t min_message_size_limit = 64u * 1024u;

@@ -14,11 +14,11 @@
 #ifndef SMTPP_REPLY_HPP
 #define SMTPP_REPLY_HPP
 
-#include <smtpp/config.hpp>
 #include <smtpp/detail/ascii.hpp>
+#include <smtpp/detail/utf8.hpp>
 #include <smtpp/error.hpp>
-#include <smtpp/grammar.hpp>
 #include <smtpp/limits.hpp>
+#include <smtpp/macros.hpp>
 #include <smtpp/status.hpp>
 
 #include <cstddef>
@@ -50,7 +50,10 @@ struct reply_options {
     return options;
 }
 
-// A reply as data. `status` empty: no enhanced status code (greeting, EHLO/HELO replies, 3xx).
+// A reply to send, as data: what every decision call, the catalog below and the command
+// parser's results use. `status` empty: no enhanced status code (greeting, EHLO/HELO
+// replies, 3xx). The text is a view: whatever it points to must outlive the call it is
+// passed to (the catalog's texts are static).
 struct reply_spec {
     std::uint16_t code = 0;
     enhanced_status status{};
@@ -60,13 +63,13 @@ struct reply_spec {
 namespace detail {
 
 // Text per RFC 5321 textstring: HT, SP and printable ASCII; with `allow_utf8` also
-// well-formed UTF-8. Errors: bad_reply_text (CR, LF, NUL, other controls, DEL, 8-bit octets
+// well-formed UTF-8. Errors: invalid_reply_text (CR, LF, NUL, other controls, DEL, 8-bit octets
 // when not allowed), invalid_utf8.
 [[nodiscard]] inline errc check_reply_text(std::string_view text, bool allow_utf8) noexcept {
     bool non_ascii = false;
     for (const char c : text) {
         if (has_class(c, cc_print) || c == '\t') continue;
-        if (!allow_utf8 || is_ascii(c)) return errc::bad_reply_text;
+        if (!allow_utf8 || is_ascii(c)) return errc::invalid_reply_text;
         non_ascii = true;
     }
     if (non_ascii && !is_valid_utf8(text)) return errc::invalid_utf8;
@@ -86,12 +89,12 @@ inline constexpr std::size_t min_text_width = 8;
 [[nodiscard]] inline errc make_line_format(int code, enhanced_status status,
                                            const reply_options& options,
                                            reply_line_format& format) noexcept {
-    if (!is_valid_reply_code(code)) return errc::bad_reply_code;
+    if (!is_valid_reply_code(code)) return errc::invalid_reply_code;
     if (!status.empty()) {
         // RFC 2034 4: the class must repeat the first digit, so a 3xx can carry none.
-        if (!is_valid(status) || status.cls != code / 100) return errc::bad_enhanced_status;
+        if (!is_valid(status) || status.cls != code / 100) return errc::invalid_enhanced_status;
         if (!options.allow_unregistered_status && !is_registered(status))
-            return errc::bad_enhanced_status;
+            return errc::invalid_enhanced_status;
         if (options.enhanced_status_codes) format.status = to_text(status);
     }
     const std::size_t status_room = format.status.size == 0 ? 0 : format.status.size + 1;
@@ -171,7 +174,7 @@ template <class Out>
     reply_line_format format;
     if (const errc e = make_line_format(code, status, options, format); e != errc::ok) return e;
     if (count == 0) return errc::invalid_argument;
-    if (!head.empty() && !is_reply_head(head, format)) return errc::bad_reply_text;
+    if (!head.empty() && !is_reply_head(head, format)) return errc::invalid_reply_text;
     for (std::size_t i = 0; i < count; ++i) {
         if (const errc e = check_reply_text(lines[i], options.allow_utf8); e != errc::ok) return e;
     }
@@ -181,20 +184,32 @@ template <class Out>
     return errc::ok;
 }
 
+// Writes one line of a reply the library itself chose (the catalog, the parser's results):
+// its code, status and text are known to be valid and short, so nothing is checked again.
+template <class Out>
+void put_trusted_reply(Out& out, const reply_spec& spec, bool enhanced_status_codes) {
+    reply_line_format format;
+    format.code[0] = static_cast<char>('0' + spec.code / 100);
+    format.code[1] = static_cast<char>('0' + spec.code / 10 % 10);
+    format.code[2] = static_cast<char>('0' + spec.code % 10);
+    if (enhanced_status_codes && !spec.status.empty()) format.status = to_text(spec.status);
+    put_reply_line(out, format, true, {}, spec.text);
+}
+
 } // namespace detail
 
 // Appends the reply `code` [status] `text` to `out`, wrapped into continuation lines when the
 // text does not fit on one line. The enhanced status code `status` (empty: none) is written on
 // every line when options.enhanced_status_codes is set. Nothing is written on error:
-//   bad_reply_code      code is not %x32-35 %x30-35 %x30-39 (RFC 5321 4.2)
-//   bad_enhanced_status status invalid, class differs from the code's first digit (RFC 2034 4;
+//   invalid_reply_code      code is not %x32-35 %x30-35 %x30-39 (RFC 5321 4.2)
+//   invalid_enhanced_status status invalid, class differs from the code's first digit (RFC 2034 4;
 //                       so any status on a 3xx), or unregistered (RFC 5248) unless allowed
-//   bad_reply_text      CR, LF, NUL or another control octet, or 8-bit text when not allowed
+//   invalid_reply_text      CR, LF, NUL or another control octet, or 8-bit text when not allowed
 //   invalid_utf8        8-bit text allowed but not well-formed UTF-8
 //   invalid_argument    options.line_limit leaves no room for text
 template <class Out>
-[[nodiscard]] errc write_reply(Out& out, int code, enhanced_status status, std::string_view text,
-                               const reply_options& options = {}) {
+[[nodiscard]] errc write_reply(Out& out, std::uint16_t code, enhanced_status status,
+                               std::string_view text, const reply_options& options = {}) {
     return detail::write_reply_impl(out, code, status, {}, &text, 1, options);
 }
 
@@ -208,14 +223,14 @@ template <class Out>
 // Appends a multi-line reply, one line per element of `lines` (each wrapped if too long);
 // `count` must be at least 1 (else invalid_argument). Errors as for write_reply.
 template <class Out>
-[[nodiscard]] errc write_reply_lines(Out& out, int code, enhanced_status status,
+[[nodiscard]] errc write_reply_lines(Out& out, std::uint16_t code, enhanced_status status,
                                      const std::string_view* lines, std::size_t count,
                                      const reply_options& options = {}) {
     return detail::write_reply_impl(out, code, status, {}, lines, count, options);
 }
 
 template <class Out>
-[[nodiscard]] errc write_reply_lines(Out& out, int code, enhanced_status status,
+[[nodiscard]] errc write_reply_lines(Out& out, std::uint16_t code, enhanced_status status,
                                      std::initializer_list<std::string_view> lines,
                                      const reply_options& options = {}) {
     return detail::write_reply_impl(out, code, status, {}, lines.begin(), lines.size(), options);
@@ -223,47 +238,56 @@ template <class Out>
 
 // Appends `spec` with `domain` as the first word of its text, as RFC 5321 4.2 and 4.3.2 want
 // for the greeting and for 221 and 421: "220 mx.example ESMTP ready". `domain` must be
-// printable ASCII without spaces (bad_reply_text otherwise). Other errors as for write_reply.
+// printable ASCII without spaces (invalid_reply_text otherwise). Other errors as for write_reply.
 template <class Out>
 [[nodiscard]] errc write_domain_reply(Out& out, const reply_spec& spec, std::string_view domain,
                                       const reply_options& options = {}) {
-    if (domain.empty()) return errc::bad_reply_text;
+    if (domain.empty()) return errc::invalid_reply_text;
     return detail::write_reply_impl(out, spec.code, spec.status, domain, &spec.text, 1, options);
 }
 
-// The standard replies a session needs, texts after RFC 5321 4.2.2-4.2.3, RFC 3463 and the
-// extension RFCs. Enhanced status codes are all registered (RFC 5248) and match the code.
+// The standard replies: every reply the sessions write on their own comes from here, and a
+// caller may pass any of them to a decision call (server_session::reject, reply). Texts after
+// RFC 5321 4.2.2-4.2.3 and the extension RFCs; every enhanced status code is registered
+// (RFC 5248) and agrees with the reply code's first digit (RFC 2034 4).
 namespace replies {
-// Greeting and connection.
-// The greeting: write it with write_domain_reply, which puts the hostname first.
+// ---- connection ----
+// The greeting: written with write_domain_reply, which puts the hostname first.
 inline constexpr reply_spec service_ready{220, {}, "ESMTP Service ready"};
-inline constexpr reply_spec closing{221, {2, 0, 0}, "Service closing transmission channel"};
+inline constexpr reply_spec closing{221, {2, 0, 0}, "Bye"};
 inline constexpr reply_spec shutting_down{
-    421, {4, 3, 2}, "Service not available, closing transmission channel"};
-inline constexpr reply_spec too_many_errors{
-    421, {4, 7, 0}, "Too many errors, closing transmission channel"};
-inline constexpr reply_spec timeout{
-    421, {4, 4, 2}, "Timeout exceeded, closing transmission channel"};
-// RFC 7504
-inline constexpr reply_spec does_not_accept_mail{521, {5, 3, 2}, "Host does not accept mail"};
+    421, {4, 3, 2}, "Service shutting down, closing connection"};
+inline constexpr reply_spec too_many_errors{421, {4, 7, 0}, "Too many errors, closing connection"};
+inline constexpr reply_spec too_many_auth_failures{
+    421, {4, 7, 0}, "Too many authentication failures, closing connection"};
+inline constexpr reply_spec timeout{421, {4, 4, 2}, "Timeout exceeded, closing connection"};
+inline constexpr reply_spec does_not_accept_mail{
+    521, {5, 3, 2}, "This host does not accept mail"}; // RFC 7504
+inline constexpr reply_spec service_refused{
+    503, {5, 5, 1}, "Service refused, only QUIT is allowed"};
+inline constexpr reply_spec tls_not_acceptable{
+    554, {5, 7, 0}, "TLS not acceptable, only QUIT is allowed"};
 
-// Completion.
+// ---- completion (the default answers of the decisions) ----
 inline constexpr reply_spec ok{250, {2, 0, 0}, "OK"};
 inline constexpr reply_spec sender_ok{250, {2, 1, 0}, "Sender OK"};
 inline constexpr reply_spec recipient_ok{250, {2, 1, 5}, "Recipient OK"};
-inline constexpr reply_spec message_accepted{250, {2, 0, 0}, "Message accepted for delivery"};
-inline constexpr reply_spec chunk_accepted{250, {2, 0, 0}, "Chunk accepted"};
+inline constexpr reply_spec message_accepted{250, {2, 0, 0}, "Message accepted"};
+inline constexpr reply_spec chunk_accepted{250, {2, 0, 0}, "Chunk received"};
 inline constexpr reply_spec help{214, {2, 0, 0}, "See RFC 5321"};
+// RFC 5321 3.5.3: 252 when the server will not verify; not 2.1.5, which says the address
+// is valid.
 inline constexpr reply_spec cannot_vrfy{
-    252, {2, 1, 5}, "Cannot VRFY user, but will accept message and attempt delivery"};
+    252, {2, 0, 0}, "Cannot VRFY user, but will accept message and attempt delivery"};
+inline constexpr reply_spec cannot_expn{252, {2, 0, 0}, "Cannot EXPN list"};
 inline constexpr reply_spec ready_to_start_tls{220, {2, 0, 0}, "Ready to start TLS"};
 inline constexpr reply_spec auth_succeeded{235, {2, 7, 0}, "Authentication successful"};
 
-// Intermediate (3xx never carries an enhanced status code).
+// ---- intermediate (3xx never carries an enhanced status code) ----
 inline constexpr reply_spec start_mail_input{354, {}, "End data with <CR><LF>.<CR><LF>"};
 inline constexpr reply_spec auth_continue{334, {}, ""}; // "334 \r\n": empty challenge, RFC 4954 4
 
-// Transient failures.
+// ---- transient failures ----
 inline constexpr reply_spec local_error{
     451, {4, 3, 0}, "Requested action aborted: local error in processing"};
 inline constexpr reply_spec insufficient_storage{452, {4, 3, 1}, "Insufficient system storage"};
@@ -275,33 +299,54 @@ inline constexpr reply_spec auth_temporary_failure{
 inline constexpr reply_spec password_transition_needed{
     432, {4, 7, 12}, "A password transition is needed"};
 
-// Syntax and sequence errors.
-inline constexpr reply_spec command_unrecognized{
-    500, {5, 5, 2}, "Syntax error, command unrecognized"};
-inline constexpr reply_spec line_too_long{500, {5, 5, 2}, "Line too long"};
-inline constexpr reply_spec auth_line_too_long{
-    500, {5, 5, 6}, "Authentication Exchange line is too long"};
+// ---- syntax (RFC 5321 4.2.2; the parser's own texts are in command.hpp) ----
+inline constexpr reply_spec command_unrecognized{500, {5, 5, 2}, "Command unrecognized"};
+inline constexpr reply_spec line_too_long{500, {5, 5, 2}, "Line too long"}; // RFC 5321 4.5.3.1.4
+inline constexpr reply_spec bare_lf_in_command{500, {5, 5, 2}, "Bare LF in command line"};
+inline constexpr reply_spec bare_cr_in_command{500, {5, 5, 2}, "Bare CR in command line"};
+inline constexpr reply_spec use_lhlo{500, {5, 5, 1}, "This is LMTP: use LHLO"}; // RFC 2033 4.1
+inline constexpr reply_spec send_hello_first{503, {5, 5, 1}, "Send HELO/EHLO first"};
+inline constexpr reply_spec send_ehlo_first{503, {5, 5, 1}, "Send EHLO first"};
+inline constexpr reply_spec send_lhlo_first{503, {5, 5, 1}, "Send LHLO first"};
+inline constexpr reply_spec expn_not_available{502, {5, 5, 1}, "EXPN not available"};
+inline constexpr reply_spec bdat_not_available{502, {5, 5, 1}, "BDAT not available"};
+inline constexpr reply_spec auth_not_available{502, {5, 5, 1}, "AUTH not available"};
+inline constexpr reply_spec tls_already_active{503, {5, 5, 1}, "TLS already active"};
+inline constexpr reply_spec binarymime_needs_bdat{503, {5, 5, 1}, "BODY=BINARYMIME requires BDAT"};
+inline constexpr reply_spec earlier_chunk_failed{503, {5, 5, 1}, "Earlier BDAT failed, send RSET"};
 inline constexpr reply_spec syntax_error{501, {5, 5, 2}, "Syntax error"};
 inline constexpr reply_spec bad_arguments{
     501, {5, 5, 4}, "Syntax error in parameters or arguments"};
 inline constexpr reply_spec bad_sender_syntax{501, {5, 1, 7}, "Bad sender address syntax"};
-inline constexpr reply_spec bad_recipient_syntax{
-    501, {5, 1, 3}, "Bad destination mailbox address syntax"};
-inline constexpr reply_spec auth_bad_response{501, {5, 5, 2}, "Cannot decode response"};
+inline constexpr reply_spec bad_recipient_syntax{501, {5, 1, 3}, "Bad recipient address syntax"};
+inline constexpr reply_spec not_implemented{502, {5, 5, 1}, "Command not implemented"};
+inline constexpr reply_spec bad_sequence{503, {5, 5, 1}, "Bad sequence of commands"};
+inline constexpr reply_spec parameter_not_implemented{
+    504, {5, 5, 4}, "Command parameter not implemented"};
+inline constexpr reply_spec parameter_unsupported{
+    555, {5, 5, 4}, "Parameter not recognized or not implemented"};
+
+// ---- BDAT (RFC 3030 2) ----
+// A size that cannot be read loses the framing: the session closes after this reply.
+inline constexpr reply_spec bdat_unframed{
+    521, {5, 5, 4}, "Syntax: BDAT size [LAST], closing connection"};
+inline constexpr reply_spec message_too_big_closing{
+    552, {5, 3, 4}, "Message size exceeds fixed maximum message size, closing connection"};
+
+// ---- AUTH (RFC 4954 4, 6) ----
+inline constexpr reply_spec auth_line_too_long{
+    500, {5, 5, 6}, "Authentication Exchange line is too long"};
+inline constexpr reply_spec auth_bad_response{
+    501, {5, 5, 2}, "Cannot Base64-decode client response"};
+inline constexpr reply_spec auth_bad_plain{501, {5, 5, 2}, "Malformed PLAIN response"};
 inline constexpr reply_spec auth_cancelled{501, {5, 7, 0}, "Authentication cancelled"};
 inline constexpr reply_spec auth_initial_response_not_allowed{
     501, {5, 7, 0}, "Initial response not allowed"};
-inline constexpr reply_spec not_implemented{502, {5, 5, 1}, "Command not implemented"};
-inline constexpr reply_spec bad_sequence{503, {5, 5, 1}, "Bad sequence of commands"};
 inline constexpr reply_spec already_authenticated{503, {5, 5, 1}, "Already authenticated"};
-inline constexpr reply_spec parameter_not_implemented{
-    504, {5, 5, 4}, "Command parameter not implemented"};
 inline constexpr reply_spec auth_mechanism_unrecognized{
-    504, {5, 5, 4}, "Unrecognized authentication type"};
-inline constexpr reply_spec parameter_unsupported{
-    555, {5, 5, 4}, "MAIL FROM/RCPT TO parameters not recognized or not implemented"};
+    504, {5, 5, 4}, "Unrecognized authentication mechanism"};
 
-// Policy.
+// ---- policy ----
 inline constexpr reply_spec must_starttls{530, {5, 7, 0}, "Must issue a STARTTLS command first"};
 inline constexpr reply_spec auth_required{530, {5, 7, 0}, "Authentication required"};
 inline constexpr reply_spec auth_too_weak{534, {5, 7, 9}, "Authentication mechanism is too weak"};
@@ -312,14 +357,15 @@ inline constexpr reply_spec security_required{
     554, {5, 7, 0}, "Command refused due to lack of security"};
 inline constexpr reply_spec relay_denied{550, {5, 7, 1}, "Relay access denied"};
 
-// Mailboxes and messages.
+// ---- mailboxes and messages ----
 inline constexpr reply_spec mailbox_unavailable{550, {5, 1, 1}, "Mailbox unavailable"};
 inline constexpr reply_spec mailbox_name_not_allowed{553, {5, 1, 3}, "Mailbox name not allowed"};
 inline constexpr reply_spec no_valid_recipients{554, {5, 5, 1}, "No valid recipients"};
 inline constexpr reply_spec transaction_failed{554, {5, 0, 0}, "Transaction failed"};
 inline constexpr reply_spec message_too_big{
     552, {5, 3, 4}, "Message size exceeds fixed maximum message size"};
-inline constexpr reply_spec bad_line_endings{550, {5, 6, 0}, "Message contains bare CR or LF"};
+inline constexpr reply_spec bad_line_endings{
+    550, {5, 6, 0}, "Message contains bare CR, bare LF or NUL"};
 inline constexpr reply_spec non_ascii_sender{
     550, {5, 6, 7}, "Non-ASCII addresses not permitted for that sender"};
 inline constexpr reply_spec non_ascii_recipient{

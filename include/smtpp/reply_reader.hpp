@@ -36,13 +36,16 @@
 #ifndef SMTPP_REPLY_READER_HPP
 #define SMTPP_REPLY_READER_HPP
 
-#include <smtpp/config.hpp>
+#include <smtpp/detail/ascii.hpp>
+#include <smtpp/detail/buffer.hpp>
 #include <smtpp/detail/line_scanner.hpp>
 #include <smtpp/error.hpp>
 #include <smtpp/limits.hpp>
+#include <smtpp/macros.hpp>
 #include <smtpp/status.hpp>
 
 #include <cstddef>
+#include <cstdint>
 #include <iterator>
 #include <string>
 #include <string_view>
@@ -108,7 +111,7 @@ private:
 };
 
 // The lines of a reply as a range: `for (std::string_view text : r.lines())`.
-struct reply_lines {
+struct reply_line_range {
     std::string_view raw;
     [[nodiscard]] reply_line_iterator begin() const noexcept { return reply_line_iterator(raw); }
     [[nodiscard]] reply_line_iterator end() const noexcept {
@@ -116,10 +119,11 @@ struct reply_lines {
     }
 };
 
-// One complete reply. The views are valid until the next mutating call on the reader that
-// produced it (see the top of this header).
+// A reply received: what reply_reader hands out and what client_session's events carry.
+// The views are valid until the next mutating call on whatever produced it (the reader, see
+// the top of this header; the client session).
 struct reply {
-    int code = 0;             // the three digits, 200..599
+    std::uint16_t code = 0;   // the three digits, 200..599
     enhanced_status status{}; // of the first line (RFC 2034/3463); empty when absent or when
                               // its class differs from the code's first digit
     std::string_view raw;     // every octet of the reply, line terminators included
@@ -127,16 +131,18 @@ struct reply {
     bool standard_code = true; // false: second digit 6-9, outside the RFC 5321 Reply-code ABNF
     bool mixed_codes = false;  // lines carried different codes (only with lenient_mixed_codes);
                                // code and status are the last line's
+    bool controls = false;     // the text holds NUL, C0 controls or DEL (only with
+                               // lenient_control_characters): print it with append_printable()
 
     // How to act on the reply: by its first digit only (RFC 5321 4.2, 4.2.1).
     [[nodiscard]] reply_class kind() const noexcept { return class_of(code); }
-    [[nodiscard]] reply_lines lines() const noexcept { return {raw}; }
-    // Text of the first line (the greeting's "domain text", a 250's message ...).
-    [[nodiscard]] std::string_view first_text() const noexcept { return *lines().begin(); }
-    // Calls f(std::string_view text) for each line, first to last.
-    template <class F>
-    void for_each_line(F&& f) const {
-        for (const std::string_view text : lines()) f(text);
+    // The text of each line after the code and its separator, enhanced status code included.
+    [[nodiscard]] reply_line_range lines() const noexcept { return {raw}; }
+    // The first line's text without its enhanced status code: "Recipient OK" of
+    // "250 2.1.5 Recipient OK"; empty for a reply of the code alone.
+    [[nodiscard]] std::string_view text() const noexcept {
+        const std::string_view first = raw.empty() ? std::string_view() : *lines().begin();
+        return status.empty() ? first : strip_enhanced_status(first);
     }
 };
 
@@ -151,6 +157,11 @@ struct reply_reader_options {
     // flagged reply::mixed_codes. Risk: none for the reply boundaries, which only the SP
     // after the code decides; the text of the other lines may mean something else.
     bool lenient_mixed_codes = false;
+    // Leniency, off by default: text with NUL, other C0 controls but HT, or DEL (RFC 5321 4.2
+    // textstring leaves them out) is read and the reply marked reply::controls, instead of
+    // stopping the reader with bad_reply_text. Risk: a caller that logs or shows the text
+    // as it is passes terminal escapes and NULs on; use append_printable().
+    bool lenient_control_characters = false;
 };
 
 // Options from the client's limits (reply_line, reply_lines).
@@ -180,8 +191,9 @@ public:
 
     // Reads from `in` until one reply is complete (ok) or `in` is used up (need_more_data).
     // Errors: bad_reply_code, reply_code_mismatch, reply_line_too_long, too_many_reply_lines,
-    // bare_lf, bare_cr; once one occurred every call returns it (consumed 0). Allocates only
-    // when a reply is split across calls. The returned views follow the lifetime rule above.
+    // bare_lf, bare_cr, bad_reply_text; once one occurred every call returns it (consumed 0).
+    // Allocates only when a reply is split across calls. The returned views follow the lifetime
+    // rule above.
     [[nodiscard]] read_result read(std::string_view in) {
         if (error_ != errc::ok) return fail(error_);
         if (delivered_) {
@@ -256,6 +268,7 @@ private:
         status_ = {};
         standard_ = true;
         mixed_ = false;
+        controls_ = false;
         line_start_ = 0;
     }
 
@@ -267,7 +280,8 @@ private:
 
     [[nodiscard]] read_result finish(std::string_view raw, std::size_t consumed,
                                      bool from_buffer) noexcept {
-        read_result r{errc::ok, consumed, {code_, status_, raw, lines_, standard_, mixed_}};
+        read_result r{
+            errc::ok, consumed, {code_, status_, raw, lines_, standard_, mixed_, controls_}};
         delivered_ = from_buffer;
         start_reply();
         return r;
@@ -287,18 +301,9 @@ private:
             std::size_t grown = buffer_.capacity() * 2;
             if (grown < options_.line_limit * 2) grown = options_.line_limit * 2;
             if (grown < needed) grown = needed;
-            grow_to(grown < bound() ? grown : bound());
+            detail::grow_exactly(buffer_, grown < bound() ? grown : bound());
         }
         buffer_.append(bytes.data(), bytes.size());
-    }
-
-    // Reallocates to exactly `size` octets: std::string::reserve may round a request up to
-    // twice the old capacity, which would break the line_limit * max_lines promise.
-    void grow_to(std::size_t size) {
-        std::string bigger;
-        bigger.reserve(size);
-        bigger.append(buffer_);
-        buffer_.swap(bigger);
     }
 
     // Checks one complete line (terminator included) and records it in the reply.
@@ -309,9 +314,10 @@ private:
         } else if (!options_.lenient_bare_lf) {
             return errc::bare_lf;
         }
-        if (detail::find_byte(line, '\r') != detail::no_position) return errc::bare_cr;
+        if (const errc e = check_controls(line); e != errc::ok) return e;
         if (!is_reply_line_start(line)) return errc::bad_reply_code;
-        const int code = (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
+        const auto code = static_cast<std::uint16_t>((line[0] - '0') * 100 + (line[1] - '0') * 10 +
+                                                     (line[2] - '0'));
         if (lines_ == 0) {
             first_line(code, line);
         } else if (code != code_) {
@@ -325,6 +331,20 @@ private:
         return errc::ok;
     }
 
+    // RFC 5321 4.2: reply text is HT and printable characters (8-bit octets are UTF-8 text
+    // under SMTPUTF8, RFC 6531 3.7.4; the reader leaves them to the caller). A CR is bare_cr;
+    // NUL, another C0 control or DEL is bad_reply_text, or with lenient_control_characters
+    // marks the reply (reply::controls).
+    [[nodiscard]] errc check_controls(std::string_view line) noexcept {
+        for (std::size_t at = detail::find_text_control(line, 0); at < line.size();
+             at = detail::find_text_control(line, at + 1)) {
+            if (line[at] == '\r') return errc::bare_cr;
+            if (!options_.lenient_control_characters) return errc::bad_reply_text;
+            controls_ = true;
+        }
+        return errc::ok;
+    }
+
     [[nodiscard]] static bool is_reply_line_start(std::string_view line) noexcept {
         const auto digit = [](char c) { return c >= '0' && c <= '9'; };
         if (line.size() < 3 || line[0] < '2' || line[0] > '5' || !digit(line[1]) || !digit(line[2]))
@@ -332,7 +352,7 @@ private:
         return line.size() == 3 || line[3] == ' ' || line[3] == '-';
     }
 
-    void first_line(int code, std::string_view line) noexcept {
+    void first_line(std::uint16_t code, std::string_view line) noexcept {
         code_ = code;
         status_ = {};
         standard_ = line[1] <= '5';
@@ -346,11 +366,12 @@ private:
     std::string buffer_;     // the unfinished reply, or the last reply handed out from here
     bool delivered_ = false; // buffer_ holds a reply already handed out
     errc error_ = errc::ok;
-    int code_ = 0;
+    std::uint16_t code_ = 0;
     std::size_t lines_ = 0;
     enhanced_status status_{};
     bool standard_ = true;
     bool mixed_ = false;
+    bool controls_ = false;
     std::size_t line_start_ = 0; // where the current line starts in buffer_
 };
 

@@ -7,9 +7,9 @@
 #define SMTPP_SASL_HPP
 
 #include <smtpp/base64.hpp>
-#include <smtpp/config.hpp>
 #include <smtpp/error.hpp>
 #include <smtpp/grammar.hpp>
+#include <smtpp/macros.hpp>
 
 #include <cstddef>
 #include <initializer_list>
@@ -150,7 +150,7 @@ template <class Out>
 [[nodiscard]] errc sasl_login_encode(Out& out, std::string_view value) {
     if (value.find('\0') != std::string_view::npos) return errc::invalid_argument;
     if (!is_valid_utf8(value)) return errc::invalid_utf8;
-    base64_encode_append(value, out);
+    base64_encode_append(out, value);
     return errc::ok;
 }
 

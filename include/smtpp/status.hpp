@@ -2,7 +2,7 @@
 #ifndef SMTPP_STATUS_HPP
 #define SMTPP_STATUS_HPP
 
-#include <smtpp/config.hpp>
+#include <smtpp/macros.hpp>
 
 #include <cstddef>
 #include <cstdint>

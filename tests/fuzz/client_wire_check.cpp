@@ -18,8 +18,9 @@ bool is_base64_line(std::string_view s) {
     if (s.size() % 4 != 0) return false;
     for (std::size_t i = 0; i < s.size(); ++i) {
         const char c = s[i];
-        const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
-                        c == '/' || (c == '=' && i + 2 >= s.size());
+        const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                        (c >= '0' && c <= '9') || c == '+' || c == '/' ||
+                        (c == '=' && i + 2 >= s.size());
         if (!ok) return false;
     }
     return true;
@@ -30,8 +31,9 @@ bool is_base64_line(std::string_view s) {
 void check_client_wire(std::string_view wire, std::deque<sent_body> bodies, bool cut_short) {
     std::size_t mail_commands = 0;
     command_options permissive;
-    permissive.size = permissive.eight_bit_mime = permissive.binarymime = true;
-    permissive.smtputf8 = permissive.dsn = permissive.auth = permissive.allow_unknown_params = true;
+    permissive.offer.size = permissive.offer.eight_bit_mime = permissive.offer.binarymime = true;
+    permissive.offer.smtputf8 = permissive.offer.dsn = permissive.auth =
+        permissive.allow_unknown_params = true;
     permissive.address.allow_utf8 = true;
     std::size_t pos = 0;
     std::string bdat_payload;
@@ -39,12 +41,14 @@ void check_client_wire(std::string_view wire, std::deque<sent_body> bodies, bool
         const std::size_t crlf = wire.find("\r\n", pos);
         if (crlf == std::string_view::npos && cut_short) return; // a line half written, then closed
         if (crlf == std::string_view::npos) {
-            std::fprintf(stderr, "client output ends without CRLF: \"%s\"\n", escaped(wire.substr(pos)).c_str());
+            std::fprintf(stderr, "client output ends without CRLF: \"%s\"\n",
+                         escaped(wire.substr(pos)).c_str());
         }
         FUZZ_CHECK(crlf != std::string_view::npos);
         const std::string_view line = wire.substr(pos, crlf - pos);
         const bool clean = line.find('\r') == line.npos && line.find('\n') == line.npos;
-        if (!clean) std::fprintf(stderr, "bare CR/LF in client line \"%s\"\n", escaped(line).c_str());
+        if (!clean)
+            std::fprintf(stderr, "bare CR/LF in client line \"%s\"\n", escaped(line).c_str());
         FUZZ_CHECK(clean);
         pos = crlf + 2;
         const command_result r = parse_command(line, permissive);
@@ -53,8 +57,8 @@ void check_client_wire(std::string_view wire, std::deque<sent_body> bodies, bool
             if (r.cmd.kind == verb::helo && tolerated("client_session-3")) continue;
             const bool sasl = is_base64_line(line) || line == "*";
             if (!sasl) {
-                std::fprintf(stderr, "client sent a bad command line \"%s\" (%s)\n", escaped(line).c_str(),
-                             to_string(r.error));
+                std::fprintf(stderr, "client sent a bad command line \"%s\" (%s)\n",
+                             escaped(line).c_str(), to_string(r.error));
             }
             FUZZ_CHECK(sasl);
             continue;
@@ -71,7 +75,10 @@ void check_client_wire(std::string_view wire, std::deque<sent_body> bodies, bool
                 if (e == std::string_view::npos) break;
                 std::string_view body_line = wire.substr(p, e - p);
                 p = e + 2;
-                if (body_line == ".") { ended = true; break; }
+                if (body_line == ".") {
+                    ended = true;
+                    break;
+                }
                 if (!body_line.empty() && body_line[0] == '.') body_line.remove_prefix(1);
                 decoded.append(body_line.data(), body_line.size());
                 decoded += "\r\n";

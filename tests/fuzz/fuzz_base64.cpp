@@ -60,7 +60,8 @@ bool ref_decode(std::string_view text, std::string& out) {
                 if (v[k] < 0) return false;
             }
         }
-        const unsigned group = static_cast<unsigned>(v[0]) << 18 | static_cast<unsigned>(v[1]) << 12 |
+        const unsigned group = static_cast<unsigned>(v[0]) << 18 |
+                               static_cast<unsigned>(v[1]) << 12 |
                                static_cast<unsigned>(v[2]) << 6 | static_cast<unsigned>(v[3]);
         if (pad == 1 && (v[2] & 3) != 0) return false;
         if (pad == 2 && (v[1] & 15) != 0) return false;
@@ -77,18 +78,29 @@ bool ref_utf8(std::string_view s) {
         const auto c = static_cast<unsigned char>(s[i]);
         std::size_t n = 0;
         std::uint32_t cp = 0;
-        if (c < 0x80) { ++i; continue; }
-        if (c >= 0xc2 && c <= 0xdf) { n = 1; cp = c & 0x1fu; }
-        else if (c >= 0xe0 && c <= 0xef) { n = 2; cp = c & 0x0fu; }
-        else if (c >= 0xf0 && c <= 0xf4) { n = 3; cp = c & 0x07u; }
-        else return false;
+        if (c < 0x80) {
+            ++i;
+            continue;
+        }
+        if (c >= 0xc2 && c <= 0xdf) {
+            n = 1;
+            cp = c & 0x1fu;
+        } else if (c >= 0xe0 && c <= 0xef) {
+            n = 2;
+            cp = c & 0x0fu;
+        } else if (c >= 0xf0 && c <= 0xf4) {
+            n = 3;
+            cp = c & 0x07u;
+        } else
+            return false;
         for (std::size_t k = 1; k <= n; ++k) {
             if (i + k >= s.size()) return false;
             const auto d = static_cast<unsigned char>(s[i + k]);
             if ((d & 0xc0u) != 0x80u) return false;
             cp = cp << 6 | (d & 0x3fu);
         }
-        if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
+        if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10ffff ||
+            (cp >= 0xd800 && cp <= 0xdfff)) {
             return false;
         }
         i += n + 1;
@@ -112,11 +124,12 @@ void check_roundtrip(std::string_view raw, smtpp_fuzz::fuzz_input& in) {
     FUZZ_CHECK(encoded.size() == need);
     if (need > 0) {
         std::string_view untouched;
-        FUZZ_CHECK(base64_encode(raw, text.bytes.get(), need - 1, untouched) == errc::invalid_argument);
+        FUZZ_CHECK(base64_encode(raw, text.bytes.get(), need - 1, untouched) ==
+                   errc::invalid_argument);
         FUZZ_CHECK(untouched.empty());
     }
     std::string appended;
-    base64_encode_append(raw, appended);
+    base64_encode_append(appended, raw);
     FUZZ_CHECK(appended == encoded);
 
     std::string streamed;
@@ -155,11 +168,12 @@ void check_decode(std::string_view text) {
     if (!reference.empty()) {
         exact_buffer small(reference.size() - 1);
         std::string_view none;
-        FUZZ_CHECK(base64_decode(text, small.bytes.get(), small.size, none) == errc::invalid_argument);
+        FUZZ_CHECK(base64_decode(text, small.bytes.get(), small.size, none) ==
+                   errc::invalid_argument);
     }
     // The encoding of the decoded octets is the input again: one accepted form per value.
     std::string again;
-    base64_encode_append(decoded, again);
+    base64_encode_append(again, decoded);
     FUZZ_CHECK(again == text);
 }
 
@@ -171,13 +185,18 @@ void check_sasl(std::string_view text, std::string_view raw, smtpp_fuzz::fuzz_in
 
     std::string_view decoded;
     const errc r = sasl_decode_response(text, buffer.bytes.get(), max, decoded);
-    if (text == "*") FUZZ_CHECK(r == errc::auth_cancelled);
-    else FUZZ_CHECK((r == errc::ok) == ref_ok && (!ref_ok || decoded == reference));
+    if (text == "*")
+        FUZZ_CHECK(r == errc::auth_cancelled);
+    else
+        FUZZ_CHECK((r == errc::ok) == ref_ok && (!ref_ok || decoded == reference));
 
     const errc ir = sasl_decode_initial_response(text, buffer.bytes.get(), max, decoded);
-    if (text == "=") FUZZ_CHECK(ir == errc::ok && decoded.empty());
-    else if (text.empty()) FUZZ_CHECK(ir == errc::bad_base64);
-    else FUZZ_CHECK((ir == errc::ok) == ref_ok && (!ref_ok || decoded == reference));
+    if (text == "=")
+        FUZZ_CHECK(ir == errc::ok && decoded.empty());
+    else if (text.empty())
+        FUZZ_CHECK(ir == errc::bad_base64);
+    else
+        FUZZ_CHECK((ir == errc::ok) == ref_ok && (!ref_ok || decoded == reference));
 
     // PLAIN parse of the raw octets against a reference split.
     sasl_plain fields;
@@ -186,7 +205,8 @@ void check_sasl(std::string_view text, std::string_view raw, smtpp_fuzz::fuzz_in
     for (char c : raw) nuls += c == '\0' ? 1u : 0u;
     const std::size_t first = raw.find('\0');
     const std::size_t second = first == raw.npos ? raw.npos : raw.find('\0', first + 1);
-    const bool ref_plain = nuls == 2 && second != first + 1 && second + 1 < raw.size() && ref_utf8(raw);
+    const bool ref_plain =
+        nuls == 2 && second != first + 1 && second + 1 < raw.size() && ref_utf8(raw);
     FUZZ_CHECK((p == errc::ok) == ref_plain);
     if (ref_plain) {
         FUZZ_CHECK(fields.authzid == raw.substr(0, first));
@@ -201,8 +221,9 @@ void check_sasl(std::string_view text, std::string_view raw, smtpp_fuzz::fuzz_in
     const std::string_view c = rest.substr(b.size());
     std::string plain;
     const errc enc = sasl_plain_encode(plain, a, b, c);
-    const bool fields_ok = a.find('\0') == a.npos && b.find('\0') == b.npos && c.find('\0') == c.npos &&
-                           ref_utf8(a) && ref_utf8(b) && ref_utf8(c) && !b.empty() && !c.empty();
+    const bool fields_ok = a.find('\0') == a.npos && b.find('\0') == b.npos &&
+                           c.find('\0') == c.npos && ref_utf8(a) && ref_utf8(b) && ref_utf8(c) &&
+                           !b.empty() && !c.empty();
     FUZZ_CHECK((enc == errc::ok) == fields_ok);
     if (enc != errc::ok) {
         FUZZ_CHECK(plain.empty());

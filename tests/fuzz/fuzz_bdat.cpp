@@ -85,11 +85,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             }
             consumed += r.consumed;
         });
-        const std::size_t expected = declared < stream.size() ? static_cast<std::size_t>(declared) : stream.size();
+        const std::size_t expected =
+            declared < stream.size() ? static_cast<std::size_t>(declared) : stream.size();
         FUZZ_CHECK(consumed == expected);
         FUZZ_CHECK(reader.remaining() == declared - consumed);
-        if (!discard_from_start && !discard_midway) FUZZ_CHECK(chunks == stream.substr(0, expected));
-        else FUZZ_CHECK(stream.substr(0, chunks.size()) == chunks);
+        if (!discard_from_start && !discard_midway)
+            FUZZ_CHECK(chunks == stream.substr(0, expected));
+        else
+            FUZZ_CHECK(stream.substr(0, chunks.size()) == chunks);
     }
     return 0;
 }

@@ -1,5 +1,5 @@
-// Fuzz target: the reply writer (reply.hpp), the EHLO reply writer and parser
-// (capabilities.hpp), each read back through reply_reader.
+// Fuzz target: the reply writer (reply.hpp), the EHLO reply writer (ehlo_writer.hpp) and
+// parser (ehlo_reader.hpp), each read back through reply_reader.
 //
 // Input: byte 0 selects options; the rest is used three ways: as reply text for the writer,
 // as the greeting/extension choices for write_ehlo_reply, and as raw server bytes for
@@ -13,7 +13,8 @@
 //    mechanisms and hostname that were written;
 //  - parse_ehlo_reply on arbitrary bytes: every view lies inside the reply, the flags agree
 //    with a reference scan of the lines, and the storage overload gives the same result.
-#include <smtpp/capabilities.hpp>
+#include <smtpp/ehlo_reader.hpp>
+#include <smtpp/ehlo_writer.hpp>
 #include <smtpp/reply.hpp>
 #include <smtpp/reply_reader.hpp>
 
@@ -31,7 +32,8 @@ using smtpp_fuzz::escaped;
 namespace {
 
 bool inside(std::string_view v, std::string_view whole) {
-    return v.empty() || (v.data() >= whole.data() && v.data() + v.size() <= whole.data() + whole.size());
+    return v.empty() ||
+           (v.data() >= whole.data() && v.data() + v.size() <= whole.data() + whole.size());
 }
 
 bool ieq(std::string_view a, std::string_view b) {
@@ -47,7 +49,8 @@ bool ieq(std::string_view a, std::string_view b) {
 
 std::string non_space(std::string_view s) {
     std::string out;
-    for (char c : s) if (c != ' ') out += c;
+    for (char c : s)
+        if (c != ' ') out += c;
     return out;
 }
 
@@ -66,10 +69,12 @@ bool read_one(std::string_view bytes, std::size_t line_limit, reply& out, std::s
 }
 
 void check_writer(std::uint8_t bits, std::string_view text, smtpp_fuzz::fuzz_input& in) {
-    static constexpr int codes[] = {250, 220, 354, 421, 550, 199, 600, 263, 221, 334, 452, 554, 251, 252, 500, 214};
-    static constexpr enhanced_status statuses[] = {{}, {2, 0, 0}, {5, 1, 1}, {4, 7, 0}, {5, 7, 1}, {2, 1, 5}, {5, 5, 2}, {9, 9, 9}};
+    static constexpr std::uint16_t codes[] = {250, 220, 354, 421, 550, 199, 600, 263,
+                                              221, 334, 452, 554, 251, 252, 500, 214};
+    static constexpr enhanced_status statuses[] = {{},        {2, 0, 0}, {5, 1, 1}, {4, 7, 0},
+                                                   {5, 7, 1}, {2, 1, 5}, {5, 5, 2}, {9, 9, 9}};
     static constexpr std::size_t line_limits[] = {16, 40, 80, 512};
-    const int code = codes[in.take_u8() & 15u];
+    const std::uint16_t code = codes[in.take_u8() & 15u];
     const enhanced_status status = statuses[in.take_u8() & 7u];
     reply_options o;
     o.line_limit = line_limits[bits & 3u];
@@ -90,7 +95,8 @@ void check_writer(std::uint8_t bits, std::string_view text, smtpp_fuzz::fuzz_inp
         FUZZ_CHECK(out == "keep");
         return;
     }
-    FUZZ_CHECK(text.find('\r') == std::string_view::npos && text.find('\n') == std::string_view::npos);
+    FUZZ_CHECK(text.find('\r') == std::string_view::npos &&
+               text.find('\n') == std::string_view::npos);
     FUZZ_CHECK(text.find('\0') == std::string_view::npos);
     FUZZ_CHECK(is_valid_reply_code(code));
     const std::string_view written = std::string_view(out).substr(4);
@@ -115,17 +121,19 @@ void check_writer(std::uint8_t bits, std::string_view text, smtpp_fuzz::fuzz_inp
     std::string original;
     for (std::size_t i = 0; i < count; ++i) original += lines[i];
     if (non_space(joined) != non_space(original)) {
-        std::fprintf(stderr, "wrapped text \"%s\" != \"%s\"\n", escaped(joined).c_str(), escaped(original).c_str());
+        std::fprintf(stderr, "wrapped text \"%s\" != \"%s\"\n", escaped(joined).c_str(),
+                     escaped(original).c_str());
     }
     FUZZ_CHECK(non_space(joined) == non_space(original));
 }
 
 void check_ehlo_writer(std::uint8_t bits, std::string_view text, smtpp_fuzz::fuzz_input& in) {
-    server_extensions ext;
+    ehlo_offer offer;
+    extensions& ext = offer.offered;
     const std::uint8_t a = in.take_u8();
     ext.pipelining = (a & 1u) != 0;
     ext.size = (a & 2u) != 0;
-    ext.size_limit = (a & 4u) != 0 ? 0 : 10485760u + in.take_range(0, 1u << 20);
+    offer.size_limit = (a & 4u) != 0 ? 0 : 10485760u + in.take_range(0, 1u << 20);
     ext.eight_bit_mime = (a & 8u) != 0;
     ext.smtputf8 = ext.eight_bit_mime && (a & 16u) != 0;
     ext.enhanced_status_codes = (a & 32u) != 0;
@@ -134,14 +142,14 @@ void check_ehlo_writer(std::uint8_t bits, std::string_view text, smtpp_fuzz::fuz
     const std::uint8_t b = in.take_u8();
     ext.dsn = (b & 1u) != 0;
     ext.starttls = (b & 2u) != 0;
-    ext.auth_mechanisms = (b & 4u) != 0 ? "PLAIN LOGIN XOAUTH2" : "";
+    offer.auth_mechanisms = (b & 4u) != 0 ? "PLAIN LOGIN XOAUTH2" : "";
     ext.expn = (b & 8u) != 0;
     ext.help = (b & 16u) != 0;
-    if ((b & 32u) != 0) ext.extra[0] = "XCLIENT NAME ADDR";
+    if ((b & 32u) != 0) offer.extra[0] = "XCLIENT NAME ADDR";
     const std::string_view greeting = text.substr(0, in.take_range(0, 40));
     const std::size_t line_limit = (bits & 32u) != 0 ? 512 : 24;
     std::string out;
-    const errc e = write_ehlo_reply(out, "mx.example.org", greeting, ext, line_limit);
+    const errc e = write_ehlo_reply(out, "mx.example.org", greeting, offer, line_limit);
     if (e != errc::ok) {
         FUZZ_CHECK(out.empty());
         return;
@@ -153,14 +161,18 @@ void check_ehlo_writer(std::uint8_t bits, std::string_view text, smtpp_fuzz::fuz
     FUZZ_CHECK(parse_ehlo_reply(r, caps) == errc::ok);
     FUZZ_CHECK(caps.domain == "mx.example.org");
     FUZZ_CHECK(caps.pipelining == ext.pipelining && caps.eight_bit_mime == ext.eight_bit_mime);
-    FUZZ_CHECK(caps.smtputf8 == ext.smtputf8 && caps.enhanced_status_codes == ext.enhanced_status_codes);
-    FUZZ_CHECK(caps.chunking == ext.chunking && caps.binarymime == ext.binarymime && caps.dsn == ext.dsn);
+    FUZZ_CHECK(caps.smtputf8 == ext.smtputf8 &&
+               caps.enhanced_status_codes == ext.enhanced_status_codes);
+    FUZZ_CHECK(caps.chunking == ext.chunking && caps.binarymime == ext.binarymime &&
+               caps.dsn == ext.dsn);
     FUZZ_CHECK(caps.starttls == ext.starttls && caps.expn == ext.expn && caps.help == ext.help);
     FUZZ_CHECK(caps.size == ext.size);
-    if (ext.size) FUZZ_CHECK(caps.size_known && caps.size_limit == ext.size_limit);
-    FUZZ_CHECK(caps.auth == !ext.auth_mechanisms.empty());
-    if (caps.auth) FUZZ_CHECK(caps.auth_mechanisms == ext.auth_mechanisms && caps.has_auth_mechanism("xoauth2"));
-    if (!ext.extra[0].empty()) FUZZ_CHECK(caps.has("xclient"));
+    if (ext.size) FUZZ_CHECK(caps.size_known && caps.size_limit == offer.size_limit);
+    FUZZ_CHECK(caps.auth == !offer.auth_mechanisms.empty());
+    if (caps.auth)
+        FUZZ_CHECK(caps.auth_mechanisms == offer.auth_mechanisms &&
+                   caps.has_auth_mechanism("xoauth2"));
+    if (!offer.extra[0].empty()) FUZZ_CHECK(caps.has("xclient"));
 }
 
 void check_parser(std::string_view bytes) {
@@ -175,7 +187,8 @@ void check_parser(std::string_view bytes) {
         return;
     }
     FUZZ_CHECK(e == errc::ok);
-    const std::string_view views[] = {caps.domain, caps.greeting, caps.auth_mechanisms, caps.legacy_auth_mechanisms, caps.raw};
+    const std::string_view views[] = {caps.domain, caps.greeting, caps.auth_mechanisms,
+                                      caps.legacy_auth_mechanisms, caps.raw};
     for (std::string_view v : views) FUZZ_CHECK(inside(v, r.raw));
     // Reference scan of the extension lines.
     bool pipelining = false, starttls = false, chunking = false, size = false, auth = false;
@@ -183,7 +196,8 @@ void check_parser(std::string_view bytes) {
     std::size_t index = 0;
     for (std::string_view text : r.lines()) {
         if (index++ == 0) continue;
-        while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+        while (!text.empty() && (text.front() == ' ' || text.front() == '\t'))
+            text.remove_prefix(1);
         while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
         if (text.empty()) continue;
         ++count;
@@ -195,16 +209,19 @@ void check_parser(std::string_view bytes) {
         size |= ieq(keyword, "SIZE");
         auth |= ieq(keyword, "AUTH") || ieq(keyword, "AUTH=");
     }
-    FUZZ_CHECK(caps.pipelining == pipelining && caps.starttls == starttls && caps.chunking == chunking);
+    FUZZ_CHECK(caps.pipelining == pipelining && caps.starttls == starttls &&
+               caps.chunking == chunking);
     FUZZ_CHECK(caps.size == size && caps.auth == auth);
     std::size_t seen = 0;
-    for (const ehlo_extension x : caps.extensions()) {
+    for (const ehlo_extension x : caps.extension_lines()) {
         FUZZ_CHECK(inside(x.keyword, r.raw) && inside(x.params, r.raw) && !x.keyword.empty());
-        for (std::string_view word : x.param_list()) FUZZ_CHECK(!word.empty() && word.find(' ') == word.npos);
+        for (std::string_view word : x.param_list())
+            FUZZ_CHECK(!word.empty() && word.find(' ') == word.npos);
         ++seen;
     }
     FUZZ_CHECK(seen == count);
-    caps.for_each_unknown_extension([&](const ehlo_extension& x) { FUZZ_CHECK(inside(x.keyword, r.raw)); });
+    caps.for_each_unknown_extension(
+        [&](const ehlo_extension& x) { FUZZ_CHECK(inside(x.keyword, r.raw)); });
     (void)caps.size_allows(1000);
     (void)caps.has_auth_mechanism("PLAIN");
     std::string storage;

@@ -37,11 +37,10 @@ using smtpp_fuzz::escaped;
 
 namespace {
 
-
 struct reference_decoding {
     bool done = false;
-    std::size_t end = 0;  // octets consumed, terminator included, when done
-    std::string body;     // the body when done; else what the complete part decodes to
+    std::size_t end = 0; // octets consumed, terminator included, when done
+    std::string body;    // the body when done; else what the complete part decodes to
 };
 
 reference_decoding reference_decode(std::string_view in) {
@@ -77,12 +76,14 @@ struct decoded {
 };
 
 bool same_findings(const data_findings& a, const data_findings& b) {
-    return a.bare_cr == b.bare_cr && a.bare_lf == b.bare_lf && a.nul == b.nul && a.eight_bit == b.eight_bit &&
-           a.long_line == b.long_line && a.too_large == b.too_large && a.bare_cr_at == b.bare_cr_at &&
-           a.bare_lf_at == b.bare_lf_at && a.nul_at == b.nul_at && a.long_line_at == b.long_line_at;
+    return a.bare_cr == b.bare_cr && a.bare_lf == b.bare_lf && a.nul == b.nul &&
+           a.eight_bit == b.eight_bit && a.long_line == b.long_line && a.too_large == b.too_large &&
+           a.bare_cr_at == b.bare_cr_at && a.bare_lf_at == b.bare_lf_at && a.nul_at == b.nul_at &&
+           a.long_line_at == b.long_line_at;
 }
 
-decoded run_decoder(std::string_view input, std::size_t text_line, std::uint64_t max_size, smtpp_fuzz::fuzz_input* in) {
+decoded run_decoder(std::string_view input, std::size_t text_line, std::uint64_t max_size,
+                    smtpp_fuzz::fuzz_input* in) {
     data_decoder decoder(text_line, max_size);
     decoded out;
     auto feed = [&](std::string_view piece) {
@@ -97,8 +98,10 @@ decoded run_decoder(std::string_view input, std::size_t text_line, std::uint64_t
             FUZZ_CHECK(decoder.done() == r.done);
         }
     };
-    if (in == nullptr) feed(input);
-    else smtpp_fuzz::for_each_piece(input, *in, 40, feed);
+    if (in == nullptr)
+        feed(input);
+    else
+        smtpp_fuzz::for_each_piece(input, *in, 40, feed);
     if (out.done) {
         const data_decoder::result after = decoder.decode("more\r\n");
         FUZZ_CHECK(after.consumed == 0 && after.chunk.empty() && after.done);
@@ -109,15 +112,25 @@ decoded run_decoder(std::string_view input, std::size_t text_line, std::uint64_t
 }
 
 // The findings a decoder must report for a complete body.
-data_findings reference_findings(std::string_view body, std::size_t text_line, std::uint64_t max_size) {
+data_findings reference_findings(std::string_view body, std::size_t text_line,
+                                 std::uint64_t max_size) {
     data_findings f;
     for (std::size_t i = 0; i < body.size(); ++i) {
         const char c = body[i];
         const bool bare_cr = c == '\r' && (i + 1 == body.size() || body[i + 1] != '\n');
         const bool bare_lf = c == '\n' && (i == 0 || body[i - 1] != '\r');
-        if (bare_cr && !f.bare_cr) { f.bare_cr = true; f.bare_cr_at = i; }
-        if (bare_lf && !f.bare_lf) { f.bare_lf = true; f.bare_lf_at = i; }
-        if (c == '\0' && !f.nul) { f.nul = true; f.nul_at = i; }
+        if (bare_cr && !f.bare_cr) {
+            f.bare_cr = true;
+            f.bare_cr_at = i;
+        }
+        if (bare_lf && !f.bare_lf) {
+            f.bare_lf = true;
+            f.bare_lf_at = i;
+        }
+        if (c == '\0' && !f.nul) {
+            f.nul = true;
+            f.nul_at = i;
+        }
         if (static_cast<unsigned char>(c) >= 0x80) f.eight_bit = true;
     }
     for (std::size_t start = 0; start < body.size();) {
@@ -134,32 +147,34 @@ data_findings reference_findings(std::string_view body, std::size_t text_line, s
 }
 
 void print_findings(const char* name, const data_findings& f) {
-    std::fprintf(stderr, "%s: cr=%d@%lld lf=%d@%lld nul=%d@%lld 8bit=%d long=%d@%lld large=%d\n", name, f.bare_cr,
-                 static_cast<long long>(f.bare_cr_at), f.bare_lf, static_cast<long long>(f.bare_lf_at), f.nul,
-                 static_cast<long long>(f.nul_at), f.eight_bit, f.long_line, static_cast<long long>(f.long_line_at),
-                 f.too_large);
+    std::fprintf(stderr, "%s: cr=%d@%lld lf=%d@%lld nul=%d@%lld 8bit=%d long=%d@%lld large=%d\n",
+                 name, f.bare_cr, static_cast<long long>(f.bare_cr_at), f.bare_lf,
+                 static_cast<long long>(f.bare_lf_at), f.nul, static_cast<long long>(f.nul_at),
+                 f.eight_bit, f.long_line, static_cast<long long>(f.long_line_at), f.too_large);
 }
 
-void check_decoder(std::string_view input, std::size_t text_line, std::uint64_t max_size, smtpp_fuzz::fuzz_input& in) {
+void check_decoder(std::string_view input, std::size_t text_line, std::uint64_t max_size,
+                   smtpp_fuzz::fuzz_input& in) {
     const reference_decoding ref = reference_decode(input);
     const decoded whole = run_decoder(input, text_line, max_size, nullptr);
     const decoded split = run_decoder(input, text_line, max_size, &in);
     if (whole.done != ref.done) {
-        std::fprintf(stderr, "decoder done=%d, reference done=%d for \"%s\"\n", whole.done, ref.done,
-                     escaped(input).c_str());
+        std::fprintf(stderr, "decoder done=%d, reference done=%d for \"%s\"\n", whole.done,
+                     ref.done, escaped(input).c_str());
     }
     FUZZ_CHECK(whole.done == ref.done);
     if (ref.done) {
         FUZZ_CHECK(whole.consumed == ref.end);
         if (whole.body != ref.body) {
-            std::fprintf(stderr, "decoder body \"%s\" != reference \"%s\"\n", escaped(whole.body).c_str(),
-                         escaped(ref.body).c_str());
+            std::fprintf(stderr, "decoder body \"%s\" != reference \"%s\"\n",
+                         escaped(whole.body).c_str(), escaped(ref.body).c_str());
         }
         FUZZ_CHECK(whole.body == ref.body);
         const data_findings expected = reference_findings(ref.body, text_line, max_size);
         if (!same_findings(whole.findings, expected)) {
             std::fprintf(stderr, "findings differ for body \"%s\" (text_line %zu, max_size %llu)\n",
-                         escaped(ref.body).c_str(), text_line, static_cast<unsigned long long>(max_size));
+                         escaped(ref.body).c_str(), text_line,
+                         static_cast<unsigned long long>(max_size));
             print_findings("decoder  ", whole.findings);
             print_findings("reference", expected);
         }
@@ -171,7 +186,8 @@ void check_decoder(std::string_view input, std::size_t text_line, std::uint64_t 
     }
     FUZZ_CHECK(whole.size == whole.body.size());
     // Split invariance.
-    FUZZ_CHECK(split.done == whole.done && split.consumed == whole.consumed && split.body == whole.body);
+    FUZZ_CHECK(split.done == whole.done && split.consumed == whole.consumed &&
+               split.body == whole.body);
     FUZZ_CHECK(split.size == whole.size);
     if (!same_findings(split.findings, whole.findings)) {
         print_findings("split", split.findings);
@@ -229,13 +245,14 @@ struct encoded {
     body_traits traits;
 };
 
-encoded run_encoder(std::string_view body, const data_encoder_options& o, smtpp_fuzz::fuzz_input* in, bool use_next) {
+encoded run_encoder(std::string_view body, const data_encoder_options& o,
+                    smtpp_fuzz::fuzz_input* in, bool use_next) {
     data_encoder encoder(o);
     encoded out;
     auto feed = [&](std::string_view piece) {
         if (out.error != errc::ok) return;
         if (!use_next) {
-            out.error = encoder.encode(piece, out.wire);
+            out.error = encoder.encode(out.wire, piece);
             return;
         }
         while (!piece.empty()) {
@@ -250,8 +267,10 @@ encoded run_encoder(std::string_view body, const data_encoder_options& o, smtpp_
             piece.remove_prefix(r.consumed);
         }
     };
-    if (in == nullptr) feed(body);
-    else smtpp_fuzz::for_each_piece(body, *in, 40, feed);
+    if (in == nullptr)
+        feed(body);
+    else
+        smtpp_fuzz::for_each_piece(body, *in, 40, feed);
     if (out.error == errc::ok) out.error = encoder.finish(out.wire);
     FUZZ_CHECK(encoder.error() == (out.error == errc::invalid_state ? errc::ok : out.error));
     out.traits = encoder.traits();
@@ -260,13 +279,14 @@ encoded run_encoder(std::string_view body, const data_encoder_options& o, smtpp_
 
 bool same_traits(const body_traits& a, const body_traits& b) {
     return a.has_8bit == b.has_8bit && a.has_nul == b.has_nul && a.has_bare_cr == b.has_bare_cr &&
-           a.has_bare_lf == b.has_bare_lf && a.long_line == b.long_line && a.longest_line == b.longest_line &&
-           a.size == b.size;
+           a.has_bare_lf == b.has_bare_lf && a.long_line == b.long_line &&
+           a.longest_line == b.longest_line && a.size == b.size;
 }
 
-void check_encoder(std::string_view body, std::size_t text_line, bool reject, smtpp_fuzz::fuzz_input& in) {
+void check_encoder(std::string_view body, std::size_t text_line, bool reject,
+                   smtpp_fuzz::fuzz_input& in) {
     data_encoder_options o;
-    o.reject_bare_cr_lf = reject;
+    o.normalize_line_endings = !reject;
     o.text_line = text_line;
     const encoded whole = run_encoder(body, o, nullptr, false);
     const encoded split = run_encoder(body, o, &in, true);
@@ -295,8 +315,9 @@ void check_encoder(std::string_view body, std::size_t text_line, bool reject, sm
         done = r.done;
     }
     if (!done || consumed != whole.wire.size() || back != expected) {
-        std::fprintf(stderr, "round trip: body \"%s\" wire \"%s\" back \"%s\" done=%d\n", escaped(body).c_str(),
-                     escaped(whole.wire).c_str(), escaped(back).c_str(), done);
+        std::fprintf(stderr, "round trip: body \"%s\" wire \"%s\" back \"%s\" done=%d\n",
+                     escaped(body).c_str(), escaped(whole.wire).c_str(), escaped(back).c_str(),
+                     done);
     }
     FUZZ_CHECK(done && consumed == whole.wire.size() && back == expected);
     FUZZ_CHECK(!decoder.findings().bare_cr && !decoder.findings().bare_lf);
@@ -319,12 +340,16 @@ void check_encoder(std::string_view body, std::size_t text_line, bool reject, sm
     }
     t.size = expected.size();
     if (!same_traits(whole.traits, t)) {
-        std::fprintf(stderr, "traits: 8bit %d/%d nul %d/%d cr %d/%d lf %d/%d long %d/%d longest %llu/%llu size %llu/%llu\n",
-                     whole.traits.has_8bit, t.has_8bit, whole.traits.has_nul, t.has_nul, whole.traits.has_bare_cr,
-                     t.has_bare_cr, whole.traits.has_bare_lf, t.has_bare_lf, whole.traits.long_line, t.long_line,
+        std::fprintf(stderr,
+                     "traits: 8bit %d/%d nul %d/%d cr %d/%d lf %d/%d long %d/%d longest %llu/%llu "
+                     "size %llu/%llu\n",
+                     whole.traits.has_8bit, t.has_8bit, whole.traits.has_nul, t.has_nul,
+                     whole.traits.has_bare_cr, t.has_bare_cr, whole.traits.has_bare_lf,
+                     t.has_bare_lf, whole.traits.long_line, t.long_line,
                      static_cast<unsigned long long>(whole.traits.longest_line),
                      static_cast<unsigned long long>(t.longest_line),
-                     static_cast<unsigned long long>(whole.traits.size), static_cast<unsigned long long>(t.size));
+                     static_cast<unsigned long long>(whole.traits.size),
+                     static_cast<unsigned long long>(t.size));
     }
     FUZZ_CHECK(same_traits(whole.traits, t));
     FUZZ_CHECK(same_traits(scan_body(body, text_line), t));

@@ -1,8 +1,8 @@
 // Fuzz target: reply_reader (include/smtpp/reply_reader.hpp), the client's reply parser.
 //
 // Input: byte 0 picks the options (bits 0-1 line_limit 5/16/80/512, bits 2-3 max_lines
-// 1/2/5/128, bit 4 lenient_bare_lf); the rest are server bytes, fed in pieces whose sizes
-// are decided by the input's trailing octets.
+// 1/2/5/128, bit 4 lenient_bare_lf, bit 5 lenient_control_characters); the rest are server
+// bytes, fed in pieces whose sizes are decided by the input's trailing octets.
 // Invariants:
 //  - the replies and the stopping error agree with a plain reference reader written here
 //    over the whole input (same raw bytes per reply, error or not), whatever the split;
@@ -10,6 +10,8 @@
 //    max_lines lines, all with the same code, the last one final; an enhanced status, when
 //    reported, has the code's class; lines() yields line_count texts;
 //  - the replies' raw bytes concatenate to exactly the consumed prefix of the input;
+//  - text holds no NUL, C0 control but HT, or DEL (RFC 5321 4.2 textstring), unless
+//    lenient_control_characters, and then reply::controls says whether it does;
 //  - heap: capacity() never exceeds line_limit * max_lines (or the std::string's small
 //    buffer); read() consumes all input on need_more_data, 0 on error; errors are sticky.
 #include <smtpp/reply_reader.hpp>
@@ -35,6 +37,14 @@ struct outcome_list {
 
 bool digit(char c) { return c >= '0' && c <= '9'; }
 
+bool has_control(std::string_view text) { // CR and LF excluded: framing decides about them
+    for (const char c : text) {
+        const auto u = static_cast<unsigned char>(c);
+        if ((u < 0x20 && u != '\t' && u != '\r' && u != '\n') || u == 0x7f) return true;
+    }
+    return false;
+}
+
 outcome_list reference_read(std::string_view in, const reply_reader_options& o) {
     outcome_list out;
     std::size_t pos = 0;
@@ -48,22 +58,39 @@ outcome_list reference_read(std::string_view in, const reply_reader_options& o) 
                 out.error = in.size() - pos >= o.line_limit;
                 return out;
             }
-            if (lf + 1 - pos > o.line_limit) { out.error = true; return out; }
+            if (lf + 1 - pos > o.line_limit) {
+                out.error = true;
+                return out;
+            }
             std::string_view line = in.substr(pos, lf - pos);
-            if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-            else if (!o.lenient_bare_lf) { out.error = true; return out; }
-            if (line.find('\r') != std::string_view::npos) { out.error = true; return out; }
-            if (line.size() < 3 || line[0] < '2' || line[0] > '5' || !digit(line[1]) || !digit(line[2]) ||
-                (line.size() > 3 && line[3] != ' ' && line[3] != '-')) {
+            if (!line.empty() && line.back() == '\r')
+                line.remove_suffix(1);
+            else if (!o.lenient_bare_lf) {
+                out.error = true;
+                return out;
+            }
+            if (line.find('\r') != std::string_view::npos ||
+                (!o.lenient_control_characters && has_control(line))) {
+                out.error = true;
+                return out;
+            }
+            if (line.size() < 3 || line[0] < '2' || line[0] > '5' || !digit(line[1]) ||
+                !digit(line[2]) || (line.size() > 3 && line[3] != ' ' && line[3] != '-')) {
                 out.error = true;
                 return out;
             }
             const int c = (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
-            if (code >= 0 && c != code) { out.error = true; return out; }
+            if (code >= 0 && c != code) {
+                out.error = true;
+                return out;
+            }
             code = c;
             ++lines;
             const bool last = line.size() == 3 || line[3] == ' ';
-            if (!last && lines >= o.max_lines) { out.error = true; return out; }
+            if (!last && lines >= o.max_lines) {
+                out.error = true;
+                return out;
+            }
             pos = lf + 1;
             if (last) break;
         }
@@ -95,18 +122,23 @@ void check_reply(const reply& r, const reply_reader_options& o) {
         rest.remove_prefix(lf + 1);
     }
     FUZZ_CHECK(lines == r.line_count);
+    FUZZ_CHECK(r.controls == has_control(r.raw));
+    if (r.controls) FUZZ_CHECK(o.lenient_control_characters);
     std::size_t texts = 0;
     for (std::string_view text : r.lines()) {
         FUZZ_CHECK(text.find('\n') == std::string_view::npos);
         ++texts;
     }
     FUZZ_CHECK(texts == r.line_count);
-    (void)r.first_text();
-    (void)strip_enhanced_status(r.first_text());
+    (void)strip_enhanced_status(*r.lines().begin());
+    // text() is the first line, without a status only when one was recognised.
+    const std::string_view first = *r.lines().begin();
+    FUZZ_CHECK(r.text() == (r.status.empty() ? first : strip_enhanced_status(first)));
 }
 
 // Feeds `input` in pieces chosen by `in` (whole when `in` is null); returns what was read.
-outcome_list run(std::string_view input, const reply_reader_options& o, smtpp_fuzz::fuzz_input* in) {
+outcome_list run(std::string_view input, const reply_reader_options& o,
+                 smtpp_fuzz::fuzz_input* in) {
     reply_reader reader(o);
     outcome_list out;
     std::string consumed_so_far;
@@ -121,8 +153,10 @@ outcome_list run(std::string_view input, const reply_reader_options& o, smtpp_fu
         while (true) {
             const read_result r = reader.read(piece);
             if (reader.capacity() > heap_bound) {
-                std::fprintf(stderr, "capacity %zu > bound %zu (line_limit %zu, max_lines %zu) after read of %zu\n",
-                             reader.capacity(), bound, o.line_limit, o.max_lines, piece.size());
+                std::fprintf(
+                    stderr,
+                    "capacity %zu > bound %zu (line_limit %zu, max_lines %zu) after read of %zu\n",
+                    reader.capacity(), bound, o.line_limit, o.max_lines, piece.size());
             }
             FUZZ_CHECK(reader.capacity() <= heap_bound);
             if (r.error == errc::need_more_data) {
@@ -172,6 +206,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     o.line_limit = line_limits[bits & 3u];
     o.max_lines = max_lines[(bits >> 2) & 3u];
     o.lenient_bare_lf = (bits & 16u) != 0;
+    o.lenient_control_characters = (bits & 32u) != 0;
 
     smtpp_fuzz::fuzz_input in(data + 1, size - 1);
     // Split decisions come from the end; the server bytes are the whole remaining input so
@@ -182,9 +217,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const outcome_list whole = run(input, o, nullptr);
     const outcome_list split = run(input, o, &in);
     if (whole.raws != reference.raws || whole.error != reference.error) {
-        std::fprintf(stderr, "reader: %zu replies error=%d, reference: %zu replies error=%d, input \"%s\"\n",
-                     whole.raws.size(), whole.error, reference.raws.size(), reference.error,
-                     escaped(input).c_str());
+        std::fprintf(
+            stderr, "reader: %zu replies error=%d, reference: %zu replies error=%d, input \"%s\"\n",
+            whole.raws.size(), whole.error, reference.raws.size(), reference.error,
+            escaped(input).c_str());
     }
     FUZZ_CHECK(whole.raws == reference.raws && whole.error == reference.error);
     FUZZ_CHECK(split.raws == whole.raws && split.error == whole.error);

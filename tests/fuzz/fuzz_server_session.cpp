@@ -2,9 +2,10 @@
 //
 // Input: byte 0 and byte 1 choose the server_config (see config_from); everything after them
 // is what the client sends. The input's trailing octets are read a second time, from the end,
-// as the caller's choices: receive() piece sizes, accept/reject/reply/challenge/deferral of
+// as the caller's choices: copying receive() or receive_in_place(), piece sizes,
+// accept/reject/reply/challenge/deferral of
 // each decision, partial consume_output() sizes, tls_established(true/false) or EOF at a
-// start_tls, an optional shutdown().
+// tls_handshake, an optional shutdown().
 // Invariants:
 //  - the session terminates: after receive_eof() it reaches `closed` without asking for data,
 //    and no loop of events runs forever;
@@ -22,9 +23,10 @@
 //    body_chunk events as the documentation tells an embedder to, dropping them only on
 //    transaction_reset and after the final message_end, so any end of a transaction the
 //    session does not report shows up as a body (and size) that does not match;
-//  - API misuse is refused without effect: receive() while bytes are unread -> invalid_state;
-//    accept() with no decision pending -> invalid_state; receive() after closed ->
-//    connection_closed;
+//  - API misuse is refused without effect: receive_in_place() while bytes are unread ->
+//    invalid_state; accept() with no decision pending -> invalid_state; receive_in_place()
+//    after closed -> connection_closed, receive() -> 0;
+//  - a copying receive() at need_data takes at least one octet (the session has room);
 //  - heap_bytes() stays within a bound set by the limits, never growing with the input;
 //  - after limits.auth_failures_before_disconnect refused (5xx) AUTH exchanges no AUTH
 //    decision is asked again: the session has closed.
@@ -52,13 +54,13 @@ server_config config_from(std::uint8_t a, std::uint8_t b) {
     c.hostname = "mx.example.org";
     c.greeting_text = "ESMTP smtpp fuzz";
     c.lmtp = (a & 1u) != 0;
-    c.chunking = (a & 2u) != 0;
-    c.binarymime = c.chunking && (a & 4u) != 0;
-    c.smtputf8 = (a & 8u) != 0;
-    c.dsn = (a & 16u) != 0;
-    c.starttls = (a & 32u) != 0;
+    c.offer.chunking = (a & 2u) != 0;
+    c.offer.binarymime = c.offer.chunking && (a & 4u) != 0;
+    c.offer.smtputf8 = (a & 8u) != 0;
+    c.offer.dsn = (a & 16u) != 0;
+    c.offer.starttls = (a & 32u) != 0;
     if ((a & 64u) != 0) c.auth_mechanisms = "PLAIN LOGIN CRAM-MD5";
-    c.pipelining = (a & 128u) == 0;
+    c.offer.pipelining = (a & 128u) == 0;
     c.require_tls = (b & 1u) != 0;
     c.require_auth = (b & 2u) != 0;
     c.plaintext_auth_requires_tls = (b & 4u) == 0;
@@ -72,7 +74,7 @@ server_config config_from(std::uint8_t a, std::uint8_t b) {
         c.limit.output_buffer = 256;
         c.limit.auth_line = 512;
     }
-    c.enhanced_status_codes = (b & 128u) == 0;
+    c.offer.enhanced_status_codes = (b & 128u) == 0;
     c.tls_active = (b & 128u) != 0 && (a & 32u) == 0;
     return c;
 }
@@ -89,7 +91,8 @@ bool ieq_prefix(std::string_view s, std::string_view prefix) {
 
 // ---- the reference DATA decoder: lines split at CRLF only, "." CRLF ends, a leading dot
 // is removed. Returns false when the input holds no end of data after `start`.
-bool reference_unstuff(std::string_view in, std::size_t start, std::string& body, std::size_t& end) {
+bool reference_unstuff(std::string_view in, std::size_t start, std::string& body,
+                       std::size_t& end) {
     body.clear();
     std::size_t pos = start;
     for (;;) {
@@ -115,14 +118,17 @@ std::vector<std::size_t> data_starts(std::string_view in, bool lf_ends) {
         if (!ieq_prefix(in.substr(p), "DATA")) continue;
         std::size_t q = p + 4;
         while (q < in.size() && (in[q] == ' ' || in[q] == '\t')) ++q;
-        if (q + 1 < in.size() + 0 && in[q] == '\r' && in[q + 1] == '\n') out.push_back(q + 2);
-        else if (lf_ends && q < in.size() && in[q] == '\n') out.push_back(q + 1);
+        if (q + 1 < in.size() + 0 && in[q] == '\r' && in[q + 1] == '\n')
+            out.push_back(q + 2);
+        else if (lf_ends && q < in.size() && in[q] == '\n')
+            out.push_back(q + 1);
     }
     return out;
 }
 
 // "BDAT" SP 1*DIGIT [SP "LAST"] *(SP/HT) CRLF (or LF) at `p`: payload offset and size.
-bool parse_bdat_at(std::string_view in, std::size_t p, bool lf_ends, std::size_t& payload, std::uint64_t& n) {
+bool parse_bdat_at(std::string_view in, std::size_t p, bool lf_ends, std::size_t& payload,
+                   std::uint64_t& n) {
     if (!ieq_prefix(in.substr(p), "BDAT ")) return false;
     std::size_t q = p + 5;
     n = 0;
@@ -135,16 +141,20 @@ bool parse_bdat_at(std::string_view in, std::size_t p, bool lf_ends, std::size_t
     if (q == digits) return false;
     if (ieq_prefix(in.substr(q), " LAST")) q += 5;
     while (q < in.size() && (in[q] == ' ' || in[q] == '\t')) ++q;
-    if (q + 1 < in.size() && in[q] == '\r' && in[q + 1] == '\n') payload = q + 2;
-    else if (lf_ends && q < in.size() && in[q] == '\n') payload = q + 1;
-    else return false;
+    if (q + 1 < in.size() && in[q] == '\r' && in[q + 1] == '\n')
+        payload = q + 2;
+    else if (lf_ends && q < in.size() && in[q] == '\n')
+        payload = q + 1;
+    else
+        return false;
     return true;
 }
 
 // Is `body` the concatenation of BDAT payloads found in the input at or after `from`, each
 // BDAT command starting at a line start, right after an earlier payload, or at `from`?
 // A search over (input position, body offset) states, bounded in work.
-bool reference_bdat(std::string_view in, std::size_t from, std::string_view body, bool lf_ends, std::size_t& end) {
+bool reference_bdat(std::string_view in, std::size_t from, std::string_view body, bool lf_ends,
+                    std::size_t& end) {
     std::set<std::pair<std::size_t, std::size_t>> seen;
     std::vector<std::pair<std::size_t, std::size_t>> todo;
     auto push = [&](std::size_t p, std::size_t o) {
@@ -181,7 +191,8 @@ bool reference_bdat(std::string_view in, std::size_t from, std::string_view body
 }
 
 bool has_8bit(std::string_view s) {
-    for (char c : s) if (static_cast<unsigned char>(c) >= 0x80) return true;
+    for (char c : s)
+        if (static_cast<unsigned char>(c) >= 0x80) return true;
     return false;
 }
 
@@ -201,13 +212,14 @@ void check_output(std::string_view out, std::size_t reply_line) {
     while (pos < out.size()) {
         const std::size_t crlf = out.find("\r\n", pos);
         if (crlf == std::string_view::npos) {
-            std::fprintf(stderr, "output ends without CRLF: \"%s\"\n", escaped(out.substr(pos)).c_str());
+            std::fprintf(stderr, "output ends without CRLF: \"%s\"\n",
+                         escaped(out.substr(pos)).c_str());
         }
         FUZZ_CHECK(crlf != std::string_view::npos);
         const std::string_view line = out.substr(pos, crlf - pos);
-        bool ok = line.size() >= 3 && line.size() + 2 <= reply_line && line[0] >= '2' && line[0] <= '5' &&
-                  line[1] >= '0' && line[1] <= '5' && line[2] >= '0' && line[2] <= '9' &&
-                  (line.size() == 3 || line[3] == ' ' || line[3] == '-');
+        bool ok = line.size() >= 3 && line.size() + 2 <= reply_line && line[0] >= '2' &&
+                  line[0] <= '5' && line[1] >= '0' && line[1] <= '5' && line[2] >= '0' &&
+                  line[2] <= '9' && (line.size() == 3 || line[3] == ' ' || line[3] == '-');
         for (std::size_t i = 3; ok && i < line.size(); ++i) {
             const auto c = static_cast<unsigned char>(line[i]);
             ok = (c >= 0x20 && c < 0x7f) || c == '\t';
@@ -232,9 +244,11 @@ public:
           data_starts_(data_starts(input, config.lenient_bare_lf_commands)) {}
 
     void run() {
+        copy_ = (in_.take_u8() & 1u) != 0;
         const std::uint8_t shutdown_choice = in_.take_u8();
         // Octets >= 0xf0 are rare in transcripts: only they ask for a shutdown() mid-session.
-        const std::size_t shutdown_at = shutdown_choice >= 0xf0 ? 2u + 3u * (shutdown_choice - 0xf0u) : SIZE_MAX;
+        const std::size_t shutdown_at =
+            shutdown_choice >= 0xf0 ? 2u + 3u * (shutdown_choice - 0xf0u) : SIZE_MAX;
         const std::size_t max_steps = 20000 + 64 * input_.size();
         std::size_t steps = 0;
         for (;;) {
@@ -245,12 +259,13 @@ public:
             if (!handle(ev)) break;
             maybe_consume();
         }
-        consume(session_.pending_output().size());
+        consume_all();
         check_output(wire_, cfg_.limit.reply_line);
         // Closed for good.
         FUZZ_CHECK(session_.is_closed());
         FUZZ_CHECK(session_.next_event().kind == server_event_kind::closed);
-        FUZZ_CHECK(session_.receive("NOOP\r\n") == errc::connection_closed);
+        FUZZ_CHECK(session_.receive_in_place("NOOP\r\n") == errc::connection_closed);
+        FUZZ_CHECK(session_.receive("NOOP\r\n") == 0);
         if (std::getenv("SMTPP_FUZZ_VERBOSE") != nullptr) {
             std::printf("delivered %zu message(s); server said:\n%s\n", delivered_, wire_.c_str());
         }
@@ -259,11 +274,18 @@ public:
 private:
     void check_memory() {
         const limits& l = cfg_.limit;
-        const std::size_t bound = 2 * l.output_buffer + 2 * l.auth_line + 8 * 2048 + 16384;
+        // Two output blocks of up to output_buffer each, the copied input, line tails.
+        const std::size_t input = copy_ ? l.input_buffer : 0;
+        const std::size_t bound = 4 * l.output_buffer + input + 2 * l.auth_line + 8 * 2048 + 16384;
         if (session_.heap_bytes() > bound) {
             std::fprintf(stderr, "heap_bytes %zu > %zu\n", session_.heap_bytes(), bound);
         }
         FUZZ_CHECK(session_.heap_bytes() <= bound);
+    }
+
+    // Writes every queued octet, one pending_output() block after the other.
+    void consume_all() {
+        while (session_.pending_output_size() != 0) consume(session_.pending_output().size());
     }
 
     void consume(std::size_t n) {
@@ -277,8 +299,10 @@ private:
         const std::size_t pending = session_.pending_output().size();
         if (pending == 0) return;
         const std::uint8_t how = in_.take_u8();
-        if (how < 160) consume(pending);
-        else if (how < 224) consume(in_.take_range(0, pending));
+        if (how < 160)
+            consume(pending);
+        else if (how < 224)
+            consume(in_.take_range(0, pending));
         // else: leave it for later (a slow reader)
     }
 
@@ -290,11 +314,18 @@ private:
         if (in_.empty()) n = input_.size() - pos_;
         if (n > input_.size() - pos_) n = input_.size() - pos_;
         const std::string_view piece = input_.substr(pos_, n);
-        const errc e = session_.receive(piece);
+        if (copy_) {
+            const std::size_t taken = session_.receive(piece);
+            FUZZ_CHECK(taken > 0);
+            pos_ += taken;
+            return true;
+        }
+        const errc e = session_.receive_in_place(piece);
         FUZZ_CHECK(e == errc::ok);
         pos_ += n;
         // Feeding again before the session read anything is refused and changes nothing.
-        if (check_refusal && (in_.take_u8() & 15u) == 0) FUZZ_CHECK(session_.receive("RSET\r\n") == errc::invalid_state);
+        if (check_refusal && (in_.take_u8() & 15u) == 0)
+            FUZZ_CHECK(session_.receive_in_place("RSET\r\n") == errc::invalid_state);
         return true;
     }
 
@@ -318,8 +349,8 @@ private:
             deferred_ = false;
             answer(deferred_kind_, true);
             return true;
-        case k::start_tls: {
-            consume(session_.pending_output().size());
+        case k::tls_handshake: {
+            consume_all();
             const std::uint8_t how = in_.take_u8();
             if (how < 16 && !eof_) {
                 // Plaintext sent after STARTTLS's 220 must be dropped, never executed.
@@ -385,26 +416,38 @@ private:
         if (how < 176 || after_defer) {
             e = session_.accept();
         } else if (how < 208) {
-            static constexpr std::uint16_t codes[] = {450, 451, 452, 550, 551, 552, 553, 554, 421, 521};
+            static constexpr std::uint16_t codes[] = {450, 451, 452, 550, 551,
+                                                      552, 553, 554, 421, 521};
             const std::uint16_t code = codes[how % 10];
             const enhanced_status status{static_cast<std::uint8_t>(code / 100), 7, 1};
-            e = session_.reject(code, (how & 1u) ? status : enhanced_status{}, "Refused by the fuzz policy");
-            if (e == errc::invalid_argument) e = session_.accept();
+            e = session_.reject(code, (how & 1u) ? status : enhanced_status{},
+                                "Refused by the fuzz policy");
+            if (e == errc::invalid_argument)
+                e = session_.accept();
             else if (kind == k::auth && code >= 500)
                 ++auth_refused_;
         } else if (how < 232) {
             std::uint16_t code = 250;
-            if (kind == k::connect || kind == k::starttls) code = 220;
-            else if (kind == k::data) code = 354;
-            else if (kind == k::auth) code = 235;
-            else if (kind == k::vrfy || kind == k::expn) code = 252;
-            else if (kind == k::help) code = 214;
-            const std::string_view lines[] = {"mx.example.org first line", "second line", "third line"};
-            if ((how & 1u) != 0) e = session_.reply_lines(code, {}, lines, 1 + how % 3);
-            else e = session_.reply(code, {}, "mx.example.org custom reply");
+            if (kind == k::connect || kind == k::starttls)
+                code = 220;
+            else if (kind == k::data)
+                code = 354;
+            else if (kind == k::auth)
+                code = 235;
+            else if (kind == k::vrfy || kind == k::expn)
+                code = 252;
+            else if (kind == k::help)
+                code = 214;
+            const std::string_view lines[] = {"mx.example.org first line", "second line",
+                                              "third line"};
+            if ((how & 1u) != 0)
+                e = session_.reply(code, {}, lines, 1 + how % 3);
+            else
+                e = session_.reply(code, {}, "mx.example.org custom reply");
             if (e == errc::invalid_argument) e = session_.accept();
         } else if (kind == k::auth) {
-            e = session_.challenge((how & 1u) ? std::string_view("challenge\0x", 11) : std::string_view());
+            e = session_.challenge((how & 1u) ? std::string_view("challenge\0x", 11)
+                                              : std::string_view());
         } else {
             e = session_.accept();
         }
@@ -442,9 +485,11 @@ private:
                 FUZZ_CHECK(ev.bare_line_ending == has_bare_ending_or_nul(body_));
             }
             std::size_t end = 0;
-            const bool matched = reference_bdat(input_, min_start_, body_, cfg_.lenient_bare_lf_commands, end);
+            const bool matched =
+                reference_bdat(input_, min_start_, body_, cfg_.lenient_bare_lf_commands, end);
             if (!matched) {
-                std::fprintf(stderr, "delivered BDAT body \"%s\" matches no BDAT payloads\n", escaped(body_).c_str());
+                std::fprintf(stderr, "delivered BDAT body \"%s\" matches no BDAT payloads\n",
+                             escaped(body_).c_str());
             }
             FUZZ_CHECK(matched);
         }
@@ -460,6 +505,7 @@ private:
     std::size_t min_start_ = 0;
     std::size_t delivered_ = 0;
     bool eof_ = false;
+    bool copy_ = false; // receive() copies; otherwise receive_in_place()
     bool deferred_ = false;
     bool mail_binary_ = false; // the transaction's MAIL had BODY=BINARYMIME
     std::size_t auth_refused_ = 0;

@@ -16,13 +16,13 @@
 #include <string_view>
 
 // A violated invariant: print where and what, then abort so libFuzzer (or ctest) reports it.
-#define FUZZ_CHECK(condition)                                                                   \
-    do {                                                                                        \
-        if (!(condition)) {                                                                     \
-            std::fprintf(stderr, "%s:%d: fuzz invariant failed: %s\n", __FILE__, __LINE__,     \
-                         #condition);                                                           \
-            std::abort();                                                                       \
-        }                                                                                       \
+#define FUZZ_CHECK(condition)                                                              \
+    do {                                                                                   \
+        if (!(condition)) {                                                                \
+            std::fprintf(stderr, "%s:%d: fuzz invariant failed: %s\n", __FILE__, __LINE__, \
+                         #condition);                                                      \
+            std::abort();                                                                  \
+        }                                                                                  \
     } while (false)
 
 namespace smtpp_fuzz {
@@ -66,7 +66,8 @@ public:
         if (hi <= lo) return lo;
         const std::size_t span = hi - lo;
         std::size_t value = 0;
-        for (std::size_t bits = 0; bits < sizeof(std::size_t) * 8 && (span >> bits) != 0 && size_ != 0; bits += 8) {
+        for (std::size_t bits = 0;
+             bits < sizeof(std::size_t) * 8 && (span >> bits) != 0 && size_ != 0; bits += 8) {
             value = (value << 8) | take_u8();
         }
         return lo + (span == SIZE_MAX ? value : value % (span + 1));
@@ -109,9 +110,12 @@ inline std::string escaped(std::string_view s) {
     std::string out;
     for (char c : s) {
         const auto u = static_cast<unsigned char>(c);
-        if (c == '\r') out += "\\r";
-        else if (c == '\n') out += "\\n";
-        else if (c == '\\') out += "\\\\";
+        if (c == '\r')
+            out += "\\r";
+        else if (c == '\n')
+            out += "\\n";
+        else if (c == '\\')
+            out += "\\\\";
         else if (u < 0x20 || u >= 0x7f) {
             char buf[8];
             std::snprintf(buf, sizeof buf, "\\x%02x", u);
@@ -138,7 +142,8 @@ inline std::string normalise(std::string_view x) {
             out += x[i];
         }
     }
-    if (!out.empty() && (out.size() < 2 || out.compare(out.size() - 2, 2, "\r\n") != 0)) out += "\r\n";
+    if (!out.empty() && (out.size() < 2 || out.compare(out.size() - 2, 2, "\r\n") != 0))
+        out += "\r\n";
     return out;
 }
 

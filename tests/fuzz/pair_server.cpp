@@ -16,12 +16,12 @@ struct pair_server::impl {
         smtpp::server_config c;
         c.hostname = "mx.example.org";
         c.lmtp = o.lmtp;
-        c.chunking = o.chunking;
-        c.binarymime = o.chunking && o.binarymime;
-        c.pipelining = o.pipelining;
-        c.smtputf8 = o.smtputf8;
-        c.dsn = o.dsn;
-        c.starttls = o.starttls;
+        c.offer.chunking = o.chunking;
+        c.offer.binarymime = o.chunking && o.binarymime;
+        c.offer.pipelining = o.pipelining;
+        c.offer.smtputf8 = o.smtputf8;
+        c.offer.dsn = o.dsn;
+        c.offer.starttls = o.starttls;
         if (o.auth_plain) c.auth_mechanisms = "PLAIN";
         c.plaintext_auth_requires_tls = false;
         return c;
@@ -29,8 +29,8 @@ struct pair_server::impl {
 
     smtpp::server_config config;
     smtpp::server_session session;
-    std::deque<std::string> inbox;   // received, not yet given to the session
-    std::string feeding;             // what the session currently reads in place
+    std::deque<std::string> inbox; // received, not yet given to the session
+    std::string feeding;           // what the session currently reads in place
     bool eof_pending = false;
     bool eof_given = false;
     bool tls_wait = false;
@@ -50,6 +50,19 @@ void pair_server::receive(std::string_view bytes) {
 }
 void pair_server::receive_eof() { impl_->eof_pending = true; }
 
+namespace {
+
+template <class Impl>
+void move_output(Impl& s) {
+    while (s.session.pending_output_size() != 0) {
+        const std::string_view out = s.session.pending_output();
+        s.output.append(out.data(), out.size());
+        s.session.consume_output(out.size());
+    }
+}
+
+} // namespace
+
 bool pair_server::run() {
     using k = smtpp::server_event_kind;
     impl& s = *impl_;
@@ -62,7 +75,7 @@ bool pair_server::run() {
             if (!s.inbox.empty()) {
                 s.feeding = std::move(s.inbox.front());
                 s.inbox.pop_front();
-                FUZZ_CHECK(s.session.receive(s.feeding) == smtpp::errc::ok);
+                FUZZ_CHECK(s.session.receive_in_place(s.feeding) == smtpp::errc::ok);
                 continue;
             }
             if (s.eof_pending && !s.eof_given) {
@@ -73,7 +86,7 @@ bool pair_server::run() {
             break;
         case k::output_full:
             break;
-        case k::start_tls:
+        case k::tls_handshake:
             s.tls_wait = true;
             break;
         case k::closed:
@@ -113,16 +126,12 @@ bool pair_server::run() {
             FUZZ_CHECK(s.session.accept() == smtpp::errc::ok);
             continue;
         }
-        // need_data with nothing to give, output_full, start_tls, closed: move output out.
-        const std::string_view out = s.session.pending_output();
-        s.output.append(out.data(), out.size());
-        s.session.consume_output(out.size());
+        // need_data with nothing to give, output_full, tls_handshake, closed: move output out.
+        move_output(s);
         if (ev.kind == k::output_full) continue;
         break;
     }
-    const std::string_view out = s.session.pending_output();
-    s.output.append(out.data(), out.size());
-    s.session.consume_output(out.size());
+    move_output(s);
     return !s.closed;
 }
 

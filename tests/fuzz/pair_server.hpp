@@ -36,12 +36,12 @@ public:
     void receive(std::string_view bytes);
     void receive_eof();
     // Processes events until the session needs input, answering every decision with accept()
-    // and every start_tls with tls_established(). Returns true while the session is open.
+    // and every tls_handshake with tls_established(). Returns true while the session is open.
     bool run();
     // Output produced so far and not yet taken.
     [[nodiscard]] std::string take_output();
     [[nodiscard]] const std::vector<delivered_message>& delivered() const;
-    [[nodiscard]] bool tls_pending() const; // a start_tls is waiting for establish_tls()
+    [[nodiscard]] bool tls_pending() const; // a tls_handshake is waiting for establish_tls()
     void establish_tls();
 
 private:

@@ -38,11 +38,13 @@ int main(int argc, char** argv) {
         std::error_code ec;
         const fs::path path(arg);
         if (fs::is_directory(path, ec)) {
-            for (fs::recursive_directory_iterator it(path, ec), end; !ec && it != end; it.increment(ec)) {
+            for (fs::recursive_directory_iterator it(path, ec), end; !ec && it != end;
+                 it.increment(ec)) {
                 if (it->is_regular_file(ec)) files.push_back(it->path());
             }
             if (ec) {
-                std::fprintf(stderr, "replay: cannot list %s: %s\n", arg.c_str(), ec.message().c_str());
+                std::fprintf(stderr, "replay: cannot list %s: %s\n", arg.c_str(),
+                             ec.message().c_str());
                 return 2;
             }
         } else if (fs::is_regular_file(path, ec)) {

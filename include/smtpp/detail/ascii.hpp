@@ -3,20 +3,11 @@
 #ifndef SMTPP_DETAIL_ASCII_HPP
 #define SMTPP_DETAIL_ASCII_HPP
 
-#include <smtpp/config.hpp>
+#include <smtpp/macros.hpp>
 
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
-
-// Keeps rare slow paths (UTF-8 decoding, error replies) out of the inlined fast paths.
-#if defined(__GNUC__) || defined(__clang__)
-#define SMTPP_DETAIL_NOINLINE __attribute__((noinline))
-#elif defined(_MSC_VER)
-#define SMTPP_DETAIL_NOINLINE __declspec(noinline)
-#else
-#define SMTPP_DETAIL_NOINLINE
-#endif
 
 SMTPP_NAMESPACE_BEGIN
 namespace detail {
@@ -193,6 +184,37 @@ template <std::uint16_t Class, char Ex1, char Ex2>
         i += 8;
     }
     while (i < s.size() && has_class(s[i], Class)) ++i;
+    return i;
+}
+
+// True for the octets RFC 5321 4.2's textstring leaves out below 0x80: C0 controls other than
+// HT (NUL, CR, LF, ESC, ...) and DEL.
+[[nodiscard]] constexpr bool is_text_control(char c) noexcept {
+    const auto u = static_cast<unsigned char>(c);
+    return (u < 0x20 && u != '\t') || u == 0x7f;
+}
+
+// Some octet of the word is a text control (or HT: the caller looks closer).
+[[nodiscard]] constexpr bool swar_may_hold_control(std::uint64_t w) noexcept {
+    return swar_has_less(w, 0x20) || swar_has_byte(w, 0x7f);
+}
+
+// Index of the first text control (is_text_control) at or after i, or s.size(). Clean words
+// are skipped eight octets at a time, and the last octets by one more word that overlaps
+// ones already known clean; a word that may hold one (or HT) is looked at octet by octet.
+[[nodiscard]] constexpr std::size_t find_text_control(std::string_view s, std::size_t i) noexcept {
+    const std::size_t n = s.size();
+    while (n - i >= 8) {
+        if (swar_may_hold_control(load8(s.data() + i))) {
+            for (const std::size_t end = i + 8; i < end; ++i) {
+                if (is_text_control(s[i])) return i;
+            }
+            continue;
+        }
+        i += 8;
+    }
+    if (i < n && n >= 8 && !swar_may_hold_control(load8(s.data() + n - 8))) return n;
+    while (i < n && !is_text_control(s[i])) ++i;
     return i;
 }
 

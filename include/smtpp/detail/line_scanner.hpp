@@ -2,7 +2,7 @@
 #ifndef SMTPP_DETAIL_LINE_SCANNER_HPP
 #define SMTPP_DETAIL_LINE_SCANNER_HPP
 
-#include <smtpp/config.hpp>
+#include <smtpp/macros.hpp>
 
 #include <cstddef>
 #include <cstring>

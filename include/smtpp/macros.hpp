@@ -1,10 +1,10 @@
-// smtpp: compile-time configuration shared by every header.
-#ifndef SMTPP_CONFIG_HPP
-#define SMTPP_CONFIG_HPP
+// smtpp: the macros every header shares (namespace, assertions, compiler hints).
+#ifndef SMTPP_MACROS_HPP
+#define SMTPP_MACROS_HPP
 
-// The inline ABI namespace. Bump its name when the layout of a public type changes so that
-// objects built against two versions cannot be linked together silently.
-#define SMTPP_ABI_NAMESPACE v0
+// The inline ABI namespace. Bumped when the layout of a public type changes so that objects
+// built against two versions cannot be linked together silently.
+#define SMTPP_ABI_NAMESPACE v1
 
 #define SMTPP_NAMESPACE_BEGIN \
     namespace smtpp {         \
@@ -21,11 +21,18 @@
 #endif
 
 #if defined(__GNUC__) || defined(__clang__)
-#define SMTPP_LIKELY(x) __builtin_expect(!!(x), 1)
 #define SMTPP_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #else
-#define SMTPP_LIKELY(x) (x)
 #define SMTPP_UNLIKELY(x) (x)
+#endif
+
+// Keeps rare slow paths (UTF-8 decoding, error replies) out of the inlined fast paths.
+#if defined(__GNUC__) || defined(__clang__)
+#define SMTPP_NOINLINE __attribute__((noinline))
+#elif defined(_MSC_VER)
+#define SMTPP_NOINLINE __declspec(noinline)
+#else
+#define SMTPP_NOINLINE
 #endif
 
 // Asks for a short loop over a compile-time bound to be unrolled even at -O2, where GCC does
@@ -38,4 +45,4 @@
 #define SMTPP_UNROLL
 #endif
 
-#endif // SMTPP_CONFIG_HPP
+#endif // SMTPP_MACROS_HPP

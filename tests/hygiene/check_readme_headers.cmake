@@ -1,0 +1,22 @@
+# cmake -DINCLUDE_DIR=<repo>/include -DREADME=<repo>/README.md -P check_readme_headers.cmake
+# The README's "Layers" section places every public header: a header added without a place
+# there fails here.
+file(READ "${README}" readme)
+string(FIND "${readme}" "## Layers" begin)
+if(begin EQUAL -1)
+  message(FATAL_ERROR "README.md has no \"## Layers\" section")
+endif()
+string(SUBSTRING "${readme}" ${begin} -1 layers)
+string(FIND "${layers}" "\n## " end)
+string(SUBSTRING "${layers}" 0 ${end} layers)
+file(GLOB headers RELATIVE "${INCLUDE_DIR}/smtpp" "${INCLUDE_DIR}/smtpp/*.hpp")
+set(missing "")
+foreach(header IN LISTS headers)
+  string(FIND "${layers}" "${header}" at)
+  if(at EQUAL -1)
+    list(APPEND missing "${header}")
+  endif()
+endforeach()
+if(missing)
+  message(FATAL_ERROR "public headers the README's Layers section does not place: ${missing}")
+endif()
