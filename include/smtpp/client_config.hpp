@@ -48,6 +48,11 @@ struct client_config {
     // Extensions the client uses when the server offers them. A parameter is sent only when
     // its extension was advertised (RFC 5321 4.1.1.3) whatever these say.
     bool use_pipelining = true; // RFC 2920
+    // With PIPELINING, `ready` comes as soon as a message's content is out, before its result:
+    // the next MAIL and RCPTs follow the end of data in one group (RFC 2920 3.1), saving a
+    // round trip per message, and each result names its transaction (client_event::
+    // transaction). Off: `ready` only after the result (and any RSET) is in.
+    bool pipeline_transactions = true;
     bool use_chunking = false;  // RFC 3030: BDAT for text bodies too (binary bodies always need it)
     bool use_8bitmime = true;   // RFC 6152
     bool use_smtputf8 = true;   // RFC 6531

@@ -50,6 +50,9 @@ struct client_event {
                                        // connection closed early)
     std::size_t recipient = 0;         // recipient_result, LMTP message_result: envelope index
     bool for_recipient = false;        // message_result: the LMTP result of `recipient` alone
+    std::uint32_t transaction = 0;     // recipient_result, send_body, message_result: the
+                                       // transaction's number (client_session::last_transaction()
+                                       // just after its send_mail()); 0 for other events
     std::string_view mechanism;        // auth_challenge: the mechanism name as configured
     std::string_view challenge;        // auth_challenge: decoded server challenge
 };
