@@ -601,3 +601,68 @@ TEST_CASE("S-2920-3.1-f: transactions pipelined behind the end of data send and 
     CHECK(compared > 1000);
     CHECK(overlapped > compared / 4); // the pipelined runs did overlap transactions
 }
+
+// What pipelining the next transaction buys: round trips (one client write answered by one
+// server write) for a run of messages over one connection.
+std::size_t round_trips_for(std::size_t messages, bool pipelined) {
+    server_config sc;
+    sc.hostname = "mx.example";
+    client_config cc;
+    cc.tls = tls_mode::never;
+    cc.pipeline_transactions = pipelined;
+    client_session c(cc);
+    server_session s(sc);
+    const recipient to[] = {recipient("a@x.example"), recipient("b@x.example")};
+    std::size_t sent = 0, delivered = 0, trips = 0;
+    bool closed = false;
+    while (!closed && trips < 10 * messages + 10) {
+        for (client_event ev = c.next_event(); ev.kind != client_event_kind::need_data;
+             ev = c.next_event()) {
+            closed = ev.kind == client_event_kind::closed;
+            if (closed) break;
+            if (ev.kind == client_event_kind::ready && sent < messages) {
+                REQUIRE(c.send_mail(envelope("s@x.example", to, 2)) == errc::ok);
+                ++sent;
+            } else if (ev.kind == client_event_kind::ready) {
+                REQUIRE(c.quit() == errc::ok);
+            } else if (ev.kind == client_event_kind::send_body) {
+                REQUIRE(c.send_body("Subject: x\r\n\r\nbody\r\n") == errc::ok);
+                REQUIRE(c.end_body() == errc::ok);
+            } else if (ev.kind == client_event_kind::message_result) {
+                delivered += ev.result == outcome::success;
+            }
+        }
+        if (closed) break;
+        std::string to_server;
+        while (c.pending_output_size() != 0) {
+            to_server += c.pending_output();
+            c.consume_output(c.pending_output().size());
+        }
+        if (!to_server.empty()) smtpp_test::give(s, to_server);
+        for (server_event ev = s.next_event();
+             ev.kind != server_event_kind::need_data && ev.kind != server_event_kind::closed;
+             ev = s.next_event()) {
+            if (is_decision(ev.kind)) REQUIRE(s.accept() == errc::ok);
+        }
+        std::string to_client;
+        while (s.pending_output_size() != 0) {
+            to_client += s.pending_output();
+            s.consume_output(s.pending_output().size());
+        }
+        smtpp_test::give(c, to_client);
+        if (s.is_closed()) c.receive_eof();
+        ++trips;
+    }
+    CHECK(closed);
+    CHECK(delivered == messages);
+    return trips;
+}
+
+TEST_CASE("S-2920-3.1-f: pipelined transactions take one round trip per message instead of two",
+          "[client][server][b2b]") {
+    // Greeting, EHLO, then per message: MAIL..DATA -> 354, body and "." -> 250; QUIT -> 221.
+    CHECK(round_trips_for(10, false) == 2 + 2 * 10 + 1);
+    // The dot, the next MAIL..DATA and (last) QUIT share a write: one trip per message.
+    CHECK(round_trips_for(10, true) == 2 + 1 + 10);
+    CHECK(round_trips_for(1000, true) == 2 + 1 + 1000);
+}
