@@ -22,12 +22,12 @@ public:
         failed_ = failed;
         if (!enabled_) return;
         const clock::time_point now = clock::now();
-        if (shown_ && now - last_draw_ < std::chrono::milliseconds(250) && done != total_) return;
+        if (now - last_draw_ < std::chrono::milliseconds(250) && done != total_) return;
         draw(now);
     }
 
-    // Erases the line, before something else is written to the terminal; the next update
-    // draws it again.
+    // Erases the line, before something else is written to the terminal; it is drawn again
+    // at the next update due.
     void clear() {
         if (!enabled_ || !shown_) return;
         std::fputs("\r\x1b[K", stderr);
@@ -48,9 +48,8 @@ private:
     void draw(clock::time_point now) {
         const double seconds = std::chrono::duration<double>(now - start_).count();
         const double rate = seconds > 0 ? static_cast<double>(done_) / seconds : 0.0;
-        const double percent =
-            total_ == 0 ? 100.0 : 100.0 * static_cast<double>(done_) / static_cast<double>(total_);
-        std::fprintf(stderr, "\r\x1b[Ksmtpp-send: %zu/%zu messages (%.0f%%), %zu failed, %.0f/s",
+        const std::size_t percent = total_ == 0 ? 100 : done_ * 100 / total_; // 100: all done
+        std::fprintf(stderr, "\r\x1b[Ksmtpp-send: %zu/%zu messages (%zu%%), %zu failed, %.0f/s",
                      done_, total_, percent, failed_, rate);
         std::fflush(stderr);
         shown_ = true;
