@@ -191,6 +191,7 @@ private:
     void pump() {
         for (;;) {
             if (!handle_events()) return;
+            track_wait(); // before the next read: a close names what was awaited then
             events_ = 0;
             const step w = session_->wants_write() ? write_some() : step::blocked;
             if (w == step::over) return;
@@ -198,7 +199,6 @@ private:
             if (r == step::over) return;
             if (w != step::moved && r != step::moved) break;
         }
-        track_wait();
     }
 
     // Starts a new deadline when the session began a new wait (its serial changed) or now
@@ -273,10 +273,10 @@ private:
         case kind::ready:
             return next_message();
         case kind::recipient_result:
-            if (!in_flight_.empty()) in_flight_.front().report.recipient_result(ev);
+            if (transaction* t = in_flight(ev.transaction)) t->report.recipient_result(ev);
             return;
         case kind::send_body:
-            return send_body();
+            return send_body(ev.transaction);
         case kind::message_result:
             return message_result(ev);
         case kind::error:
@@ -311,6 +311,7 @@ private:
             const smtpp::errc e = session_->send_mail(t.env);
             if (e == smtpp::errc::ok) {
                 stage_ = stage::transactions;
+                t.number = session_->last_transaction();
                 in_flight_.push_back(std::move(t));
                 return true;
             }
@@ -325,10 +326,9 @@ private:
 
     // Hands the session the message whose body is due, a piece at a time, as far as its
     // output limit allows; a send_body event follows when it takes more.
-    void send_body() {
-        const auto due = std::find_if(in_flight_.begin(), in_flight_.end(),
-                                      [](const transaction& t) { return !t.body_ended; });
-        if (due == in_flight_.end()) return;
+    void send_body(std::uint32_t number) {
+        transaction* due = in_flight(number);
+        if (due == nullptr || due->body_ended) return;
         transaction& t = *due;
         constexpr std::size_t piece = 65536;
         while (t.body_sent < t.content.size()) {
@@ -351,21 +351,31 @@ private:
         t.written_by = written_ + session_->pending_output_size();
     }
 
-    // A verdict for the oldest transaction: for all of it, or in LMTP for one recipient. Once
-    // every recipient is decided its outcome is reported; one the session gave up on
-    // without a reply is reported when the conversation ends, with the reason.
+    // A verdict for one transaction (with PIPELINING possibly after the next one began): for
+    // all of it, or in LMTP for one recipient. Once every recipient is decided its outcome is
+    // reported; one the session gave up on without a reply is reported when the conversation
+    // ends, with the reason.
     void message_result(const smtpp::client_event& ev) {
-        if (in_flight_.empty()) return;
-        transaction& t = in_flight_.front();
-        t.report.message_result(ev);
-        if (ev.for_recipient && !t.report.complete()) return;
-        if (t.report.complete()) {
-            ctx_.out.done(t.report);
+        const auto t = find_in_flight(ev.transaction);
+        if (t == in_flight_.end()) return;
+        t->report.message_result(ev);
+        if (ev.for_recipient && !t->report.complete()) return;
+        if (t->report.complete()) {
+            ctx_.out.done(t->report);
             ++finished_;
         } else {
-            unsettled_.push_back(std::move(t.report));
+            unsettled_.push_back(std::move(t->report));
         }
-        in_flight_.pop_front();
+        in_flight_.erase(t);
+    }
+
+    std::deque<transaction>::iterator find_in_flight(std::uint32_t number) {
+        return std::find_if(in_flight_.begin(), in_flight_.end(),
+                            [&](const transaction& t) { return t.number == number; });
+    }
+    transaction* in_flight(std::uint32_t number) {
+        const auto t = find_in_flight(number);
+        return t == in_flight_.end() ? nullptr : &*t;
     }
 
     // ---- I/O ----

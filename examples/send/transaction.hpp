@@ -55,6 +55,7 @@ struct transaction {
     std::string content;
     smtpp::envelope env;
     message_report report;
+    std::uint32_t number = 0;     // the session's transaction number (client_event::transaction)
     std::size_t body_sent = 0;    // octets of `content` the session has taken
     bool body_ended = false;      // end_body() called
     bool on_the_wire = false;     // every octet of it written to the connection
