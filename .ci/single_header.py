@@ -16,9 +16,10 @@ faithfully is an error that names the file and line: an include cycle, a header 
 exist, an smtpp include under #if, a "quoted" include, a header without the usual guard, a
 header under smtpp/ that the umbrella never reaches, a byte that is not ASCII.
 
-CMake (target smtpp_single_header) and Meson (the same target name) both run this script: it
-is the one implementation, and Python is always there for Meson and on any CMake machine that
-builds smtpp's tests. It lives in .ci/ with the other scripts that work on the source tree.
+CMake (target smtpp_single_header) and Meson (the same target name) both run this script, so
+there is one implementation: Meson itself runs on Python, and CMake finds it on any ordinary
+build machine (without it CMake defines no smtpp_single_header target). It lives in .ci/ with
+the other scripts that work on the source tree; it is not part of the library.
 """
 
 import argparse

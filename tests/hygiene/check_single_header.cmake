@@ -30,7 +30,8 @@ endif()
 execute_process(COMMAND "${CMAKE_COMMAND}" -E compare_files "${SINGLE_HEADER}"
                         "${WORK_DIR}/again/smtpp.hpp" RESULT_VARIABLE different)
 if(different)
-  message(SEND_ERROR "a second run wrote different bytes than the build's ${SINGLE_HEADER}")
+  message(SEND_ERROR "a second run wrote different bytes than the build's ${SINGLE_HEADER}: "
+                     "the generator is not deterministic, or the build is stale (rebuild)")
   math(EXPR errors "${errors} + 1")
 endif()
 
