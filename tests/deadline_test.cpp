@@ -319,7 +319,7 @@ client_config client_setup() {
     return c;
 }
 
-const std::string_view lockstep_ehlo = "250-mx.example\r\n250 8BITMIME\r\n";
+constexpr std::string_view lockstep_ehlo = "250-mx.example\r\n250 8BITMIME\r\n";
 
 // The server's replies, in order, each from a wait; the phase the client waits in before each.
 struct step {
