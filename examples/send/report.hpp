@@ -78,7 +78,8 @@ inline std::string last_line(const smtpp::reply& r) {
 // One line per recipient, with the reply that really decided it.
 class report {
 public:
-    explicit report(std::vector<std::string> to) : to_(std::move(to)), verdicts_(to_.size()) {}
+    explicit report(std::vector<std::string> to, const char* prog = "smtpp-send")
+        : to_(std::move(to)), verdicts_(to_.size()), prog_(prog) {}
 
     // The reply to RCPT TO. A refusal decides the recipient; an acceptance waits for the
     // message's verdict. Without a reply (the connection ended first) nothing is decided.
@@ -121,7 +122,7 @@ public:
             if (seen == why) return;
         }
         failures_.push_back(why);
-        std::fprintf(stderr, "smtpp-send: %s\n", why.c_str());
+        std::fprintf(stderr, "%s: %s\n", prog_, why.c_str());
     }
 
     // Prints one line per recipient to stdout; returns the exit status (0: every recipient
@@ -168,6 +169,7 @@ private:
     std::vector<std::string> to_;
     std::vector<verdict> verdicts_;
     std::vector<std::string> failures_;
+    const char* prog_; // names the program in the failure lines
     bool message_sent_ = false;
 };
 
