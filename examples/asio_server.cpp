@@ -128,6 +128,7 @@ public:
     bool closed() const noexcept { return closed_; }
 
 private:
+    // [readme-asio-kick]
     // Reads what can be read now and writes what is pending, then waits until the socket is
     // readable (while the session wants input).
     void kick() {
@@ -146,6 +147,7 @@ private:
                                      }));
         }
     }
+    // [/readme-asio-kick]
 
     void ready(const asio::error_code& ec) {
         if (ec == asio::error::operation_aborted) return;
@@ -171,6 +173,7 @@ private:
         return true;
     }
 
+    // [readme-asio-write]
     // Sends output() unless a write is in flight: its bytes stay valid and unchanged until
     // consumed(), however much is queued meanwhile, so the write points straight at them.
     void write() {
@@ -187,6 +190,7 @@ private:
                                                    self->kick();
                                                }));
     }
+    // [/readme-asio-write]
 
     void close() {
         if (closed_) return;

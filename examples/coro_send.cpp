@@ -80,6 +80,7 @@ public:
         : socket_(socket), s_(session), message_(message), envelope_(envelope), lmtp_(lmtp),
           out_(out), deadline_(socket.get_executor()) {}
 
+    // [readme-coro-send]
     asio::awaitable<void> run() {
         while (handle_events()) {
             arm_deadline();
@@ -104,6 +105,7 @@ public:
                 co_return out_.failure("timed out sending");
         }
     }
+    // [/readme-coro-send]
 
 private:
     // Acts on the session's events until it needs I/O; false once it has closed.

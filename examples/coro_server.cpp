@@ -58,6 +58,7 @@ struct client {
     asio::steady_timer& deadline;
 };
 
+// [readme-coro]
 asio::awaitable<void> serve(mail_connection& conn, tcp::socket& socket,
                             asio::steady_timer& deadline, registry& reg) {
     while (!conn.finished()) {
@@ -85,6 +86,7 @@ asio::awaitable<void> serve(mail_connection& conn, tcp::socket& socket,
         if (clock_type::now() >= conn.deadline() && conn.expire()) co_return; // 421 sent
     }
 }
+// [/readme-coro]
 
 // One client from accept to close.
 asio::awaitable<void> run_client(tcp::socket socket, server_context& ctx, registry& reg,

@@ -90,6 +90,7 @@ void close(client& c) {
 
 void kick(client& c);
 
+// [readme-libuv]
 void on_alloc(uv_handle_t* h, std::size_t, uv_buf_t* buf) {
     server& srv = owner(h->data).srv;
     *buf = uv_buf_init(srv.buffer, sizeof srv.buffer); // one buffer: input() copies
@@ -149,6 +150,7 @@ void kick(client& c) {
             static_cast<std::uint64_t>(std::max<decltype(left.count())>(0, left.count())), 0);
     }
 }
+// [/readme-libuv]
 
 void on_connection(uv_stream_t* listener, int status) {
     server& srv = *static_cast<server*>(listener->data);

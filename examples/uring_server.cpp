@@ -181,6 +181,7 @@ private:
         }
     }
 
+    // [readme-uring]
     void received(client& c, int res, unsigned flags) {
         c.reading = false;
         if ((flags & IORING_CQE_F_BUFFER) != 0) {
@@ -236,6 +237,7 @@ private:
         io_uring_prep_link_timeout(timeout, &limit, 0);
         io_uring_sqe_set_data64(timeout, op_none);
     }
+    // [/readme-uring]
 
     // Cancels what the client has in flight and frees it once both operations completed.
     void close(client& c) {
