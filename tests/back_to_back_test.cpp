@@ -221,8 +221,8 @@ struct client_side {
     std::string sent, received;          // every octet each way, for comparing runs
     std::size_t ready_before_result = 0; // `ready` while an end-of-data reply was still due
     std::vector<planned_message> plan;
-    std::size_t next = 0;    // next message of the plan to try
-    std::size_t current = 0; // message whose body is sent
+    std::size_t next = 0;                // next message of the plan to try
+    std::size_t current = 0;             // message whose body is sent
     std::vector<std::size_t> plan_index; // by transaction number: the message it carries
     std::size_t body_offset = 0;
     std::vector<std::string> log; // recipient and message results of accepted transactions
