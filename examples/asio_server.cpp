@@ -8,6 +8,7 @@
 #include "common/log.hpp"
 #include "common/net.hpp"
 #include "common/options.hpp"
+#include "common/server_setup.hpp"
 #include "common/signals.hpp"
 
 #include <asio.hpp>
@@ -27,7 +28,6 @@ namespace {
 using asio::ip::tcp;
 using smtpp_examples::log_err;
 using smtpp_examples::log_line;
-using smtpp_examples::log_out;
 using smtpp_examples::mail_connection;
 using smtpp_examples::server_context;
 
@@ -128,6 +128,7 @@ public:
     bool closed() const noexcept { return closed_; }
 
 private:
+    // [readme-asio-kick]
     // Reads what can be read now and writes what is pending, then waits until the socket is
     // readable (while the session wants input).
     void kick() {
@@ -146,6 +147,7 @@ private:
                                      }));
         }
     }
+    // [/readme-asio-kick]
 
     void ready(const asio::error_code& ec) {
         if (ec == asio::error::operation_aborted) return;
@@ -171,6 +173,7 @@ private:
         return true;
     }
 
+    // [readme-asio-write]
     // Sends output() unless a write is in flight: its bytes stay valid and unchanged until
     // consumed(), however much is queued meanwhile, so the write points straight at them.
     void write() {
@@ -187,6 +190,7 @@ private:
                                                    self->kick();
                                                }));
     }
+    // [/readme-asio-write]
 
     void close() {
         if (closed_) return;
@@ -238,13 +242,7 @@ public:
 private:
     // 421 to every client; io.run() returns once all are closed (2 seconds at most).
     void stop(int sig) {
-        log_line(log_err(),
-                 "asio-server: stopping on %s, %zu connection(s) open, %llu message(s) stored, "
-                 "%llu log line(s) dropped",
-                 smtpp_examples::signal_text(sig).c_str(), reg_.live.size(),
-                 static_cast<unsigned long long>(ctx_.messages),
-                 static_cast<unsigned long long>(smtpp_examples::log_out().dropped_total() +
-                                                 smtpp_examples::log_err().dropped_total()));
+        smtpp_examples::log_stopping(ctx_, "asio-server", sig);
         asio::error_code ignored;
         acceptor_.close(ignored);
         pause_.cancel();
@@ -307,12 +305,8 @@ private:
                           mail_connection::clock::time_point now) {
         std::vector<const mail_connection*> conns;
         for (const auto& c : all) conns.push_back(&c->connection());
-        const std::size_t budget = ctx_.options.memory_budget << 20;
-        for (const std::size_t i : smtpp_examples::over_budget(conns, budget, now)) {
-            log_line(log_err(), "%s: closed: not reading, %zu KiB held (memory budget)",
-                     conns[i]->peer().c_str(), conns[i]->memory_bytes() >> 10);
+        for (const std::size_t i : smtpp_examples::shed_over_budget(ctx_, conns, now))
             all[i]->cut_off();
-        }
     }
 
     // Out of descriptors: the spare one answers the waiting clients 421. Accepting again at
@@ -359,15 +353,8 @@ bool listen_endpoint(const std::string& listen, tcp::endpoint& where) {
 
 int main(int argc, char** argv) {
     auto ctx = std::make_unique<server_context>();
-    bool help = false;
-    if (!smtpp_examples::parse_server_options(argc, argv, ctx->options, help)) {
-        smtpp_examples::print_server_usage("asio-server", help ? stdout : stderr);
-        return help ? 0 : 2;
-    }
-    if (!smtpp_examples::setup_context(*ctx, "asio-server")) return 2;
-    smtpp_examples::ignore_harmless_signals();
-    ctx->max_connections =
-        smtpp_examples::connection_cap(ctx->options.max_connections, "asio-server");
+    const int status = smtpp_examples::configure_server(*ctx, argc, argv, "asio-server");
+    if (status >= 0) return status;
     tcp::endpoint where;
     if (!listen_endpoint(ctx->options.listen, where)) return 2;
     try { // Asio reports setup errors (address in use, ...) as exceptions
@@ -375,10 +362,7 @@ int main(int argc, char** argv) {
         server srv(io, *ctx, where);
         srv.start();
         smtpp_examples::make_logs_nonblocking();
-        log_line(log_out(), "asio-server listening on %s (%s%s%s)", srv.bound().c_str(),
-                 ctx->options.lmtp ? "LMTP" : "SMTP",
-                 ctx->config.offer.starttls ? ", STARTTLS" : "",
-                 ctx->options.auth ? ", AUTH PLAIN LOGIN" : "");
+        smtpp_examples::log_listening(*ctx, "asio-server", srv.bound());
         io.run();
     } catch (const std::exception& e) {
         std::fprintf(stderr, "asio-server: %s\n", e.what());

@@ -110,6 +110,7 @@ void answer_rcpt(connection& c) {
     c.pending_rcpt.clear();
 }
 
+// [readme-poll]
 // After every call that acts on a session: run it, arm its timer, write what it queued.
 void settle(connection& c) {
     drive(c);
@@ -127,6 +128,7 @@ void settle(connection& c) {
         c.session.consume_output(static_cast<std::size_t>(n));
     }
 }
+// [/readme-poll]
 
 int listen_on(unsigned short port) {
     const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -185,6 +187,7 @@ int main(int argc, char** argv) {
         for (std::size_t i = 0; i < conns.size(); ++i) {
             connection& c = *conns[i];
             const short revents = i + 1 < fds.size() ? fds[i + 1].revents : 0;
+            // [readme-poll-read]
             if ((revents & (POLLIN | POLLHUP | POLLERR)) != 0 && c.session.wants_read()) {
                 const std::size_t room = std::min(sizeof buffer, c.session.input_room());
                 const ssize_t n = ::recv(c.fd, buffer, room, 0);
@@ -197,6 +200,7 @@ int main(int argc, char** argv) {
             if (c.deadline <= now && c.session.timeout_expired() == smtpp::errc::ok)
                 std::printf("connection timed out\n");
             settle(c);
+            // [/readme-poll-read]
         }
         // A closed session whose last reply is written (or cannot be) goes.
         for (auto it = conns.begin(); it != conns.end();) {

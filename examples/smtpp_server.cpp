@@ -8,6 +8,7 @@
 #include "common/log.hpp"
 #include "common/net.hpp"
 #include "common/options.hpp"
+#include "common/server_setup.hpp"
 #include "common/signals.hpp"
 
 #include <cerrno>
@@ -31,7 +32,6 @@ namespace {
 
 using smtpp_examples::log_err;
 using smtpp_examples::log_line;
-using smtpp_examples::log_out;
 using smtpp_examples::mail_connection;
 using smtpp_examples::server_context;
 
@@ -226,12 +226,8 @@ private:
             all.push_back(entry.second.get());
             conns.push_back(&entry.second->conn);
         }
-        const std::size_t budget = ctx_.options.memory_budget << 20;
-        for (const std::size_t i : smtpp_examples::over_budget(conns, budget, now)) {
-            log_line(log_err(), "%s: closed: not reading, %zu KiB held (memory budget)",
-                     all[i]->conn.peer().c_str(), all[i]->conn.memory_bytes() >> 10);
+        for (const std::size_t i : smtpp_examples::shed_over_budget(ctx_, conns, now))
             close_client(*all[i]);
-        }
     }
 
     // The signal that stops the server; false when none was pending after all.
@@ -246,13 +242,7 @@ private:
     // messages).
     void stop() {
         ::close(lfd_);
-        log_line(log_err(),
-                 "smtpp-server: stopping on %s, %zu connection(s) open, %llu message(s) stored, "
-                 "%llu log line(s) dropped",
-                 smtpp_examples::signal_text(signal_).c_str(), clients_.size(),
-                 static_cast<unsigned long long>(ctx_.messages),
-                 static_cast<unsigned long long>(smtpp_examples::log_out().dropped_total() +
-                                                 smtpp_examples::log_err().dropped_total()));
+        smtpp_examples::log_stopping(ctx_, "smtpp-server", signal_);
         for (auto& entry : clients_) {
             client& c = *entry.second;
             c.conn.shutdown();
@@ -273,7 +263,6 @@ private:
 
 // The signals that stop the server arrive as reads on a signalfd, in the event loop.
 int stop_signal_descriptor() {
-    smtpp_examples::ignore_harmless_signals();
     sigset_t mask;
     sigemptyset(&mask);
     for (const int sig : smtpp_examples::stop_signals()) sigaddset(&mask, sig);
@@ -285,25 +274,16 @@ int stop_signal_descriptor() {
 
 int main(int argc, char** argv) {
     auto ctx = std::make_unique<server_context>();
-    bool help = false;
-    if (!smtpp_examples::parse_server_options(argc, argv, ctx->options, help)) {
-        smtpp_examples::print_server_usage("smtpp-server", help ? stdout : stderr);
-        return help ? 0 : 2;
-    }
-    if (!smtpp_examples::setup_context(*ctx, "smtpp-server")) return 2;
+    const int status = smtpp_examples::configure_server(*ctx, argc, argv, "smtpp-server");
+    if (status >= 0) return status;
 
     const int sfd = stop_signal_descriptor();
-    ctx->max_connections =
-        smtpp_examples::connection_cap(ctx->options.max_connections, "smtpp-server");
-
     std::string bound;
     const int lfd = smtpp_examples::listen_on(ctx->options.listen, bound, "smtpp-server");
     const int ep = ::epoll_create1(EPOLL_CLOEXEC);
     if (lfd < 0 || sfd < 0 || ep < 0) return 1;
     smtpp_examples::make_logs_nonblocking();
-    log_line(log_out(), "smtpp-server listening on %s (%s%s%s)", bound.c_str(),
-             ctx->options.lmtp ? "LMTP" : "SMTP", ctx->config.offer.starttls ? ", STARTTLS" : "",
-             ctx->options.auth ? ", AUTH PLAIN LOGIN" : "");
+    smtpp_examples::log_listening(*ctx, "smtpp-server", bound);
 
     auto srv = std::make_unique<server>(*ctx, lfd, sfd, ep);
     const int rc = srv->run();

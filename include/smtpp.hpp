@@ -1,6 +1,11 @@
-// smtpp: a header-only C++17 Sans-IO SMTP/LMTP library. This umbrella header includes every
-// public header and nothing else; include only the headers you need to pay only for those.
+/// \file
+/// smtpp: a header-only C++17 Sans-IO SMTP/LMTP library. This umbrella header includes every
+/// public header and nothing else; include only the headers you need to pay only for those.
 // tests/hygiene/check_umbrella.cmake fails when a header in include/smtpp/ is missing here.
+
+/// \namespace smtpp
+/// Everything smtpp offers. Names in `smtpp::detail` are not part of the API.
+
 #ifndef SMTPP_HPP
 #define SMTPP_HPP
 

@@ -213,12 +213,17 @@ void decide(server_side& s, const server_event& ev) {
 }
 
 struct client_side {
-    explicit client_side(client_config config) : session(std::move(config)) {}
+    explicit client_side(client_config config, std::uint32_t piece_seed = 1)
+        : session(std::move(config)), pieces(piece_seed) {}
 
     client_session session;
+    generator pieces; // body piece sizes (a generator of their own: they shape BDAT chunks)
+    std::string sent, received;          // every octet each way, for comparing runs
+    std::size_t ready_before_result = 0; // `ready` while an end-of-data reply was still due
     std::vector<planned_message> plan;
-    std::size_t next = 0;    // next message of the plan to try
-    std::size_t current = 0; // message in flight
+    std::size_t next = 0;                // next message of the plan to try
+    std::size_t current = 0;             // message whose body is sent
+    std::vector<std::size_t> plan_index; // by transaction number: the message it carries
     std::size_t body_offset = 0;
     std::vector<std::string> log; // recipient and message results of accepted transactions
     std::vector<errc> refusals;   // one per plan entry: ok or the send_mail refusal
@@ -236,16 +241,20 @@ void start_next_message(client_side& c) {
         c.refusals.push_back(result);
         c.current = c.next++;
         c.body_offset = 0;
-        if (result == errc::ok) return;
+        if (result != errc::ok) continue;
+        c.plan_index.resize(c.session.last_transaction() + 1);
+        c.plan_index[c.session.last_transaction()] = c.current;
+        return;
     }
     REQUIRE(c.session.quit() == errc::ok);
 }
 
 // Sends the body in random pieces until done or the session asks to wait.
-void feed_body(client_side& c, generator& g) {
+void feed_body(client_side& c) {
     const std::string& body = c.plan[c.current].body;
     while (c.body_offset < body.size()) {
-        const std::size_t n = 1 + g.below(std::min<std::size_t>(body.size() - c.body_offset, 3000));
+        const std::size_t n =
+            1 + c.pieces.below(std::min<std::size_t>(body.size() - c.body_offset, 3000));
         const errc e = c.session.send_body(std::string_view(body).substr(c.body_offset, n));
         if (e == errc::output_full) return;
         REQUIRE(e == errc::ok);
@@ -254,22 +263,25 @@ void feed_body(client_side& c, generator& g) {
     REQUIRE(c.session.end_body() == errc::ok);
 }
 
-void on_client_event(client_side& c, const client_event& ev, generator& g) {
+void on_client_event(client_side& c, const client_event& ev) {
     switch (ev.kind) {
     case client_event_kind::ready:
+        if (c.session.waiting().phase == wait_phase::data_termination) ++c.ready_before_result;
         return start_next_message(c);
     case client_event_kind::send_body:
-        return feed_body(c, g);
+        REQUIRE(c.plan_index.at(ev.transaction) == c.current);
+        return feed_body(c);
     case client_event_kind::tls_handshake:
         REQUIRE(c.session.tls_established() == errc::ok);
         return;
     case client_event_kind::recipient_result:
-        c.log.push_back(std::to_string(c.current) + " rcpt " + std::to_string(ev.recipient) + " " +
-                        std::to_string(ev.reply.code));
+        c.log.push_back(std::to_string(c.plan_index.at(ev.transaction)) + " rcpt " +
+                        std::to_string(ev.recipient) + " " + std::to_string(ev.reply.code));
         return;
     case client_event_kind::message_result:
-        c.log.push_back(std::to_string(c.current) + " msg " + std::to_string(ev.recipient) + " " +
-                        std::to_string(ev.reply.code) + " " + to_string(ev.error));
+        c.log.push_back(std::to_string(c.plan_index.at(ev.transaction)) + " msg " +
+                        std::to_string(ev.recipient) + " " + std::to_string(ev.reply.code) + " " +
+                        to_string(ev.error));
         return;
     case client_event_kind::closed:
         c.closed = true;
@@ -292,13 +304,14 @@ void run_connection(client_side& c, server_side& s, generator& g) {
         bool progress = false;
         for (client_event ev = c.session.next_event();
              ev.kind != client_event_kind::need_data && !c.closed; ev = c.session.next_event()) {
-            on_client_event(c, ev, g);
+            on_client_event(c, ev);
             progress = true;
         }
         const std::string_view out = c.session.pending_output();
         if (!out.empty()) {
             const std::size_t n = g.split(out.size());
             to_server.append(out.substr(0, n));
+            c.sent.append(out.substr(0, n));
             c.session.consume_output(n);
             progress = true;
         }
@@ -312,6 +325,7 @@ void run_connection(client_side& c, server_side& s, generator& g) {
             if (ev.kind == server_event_kind::closed) s.closed = true;
             if (ev.kind == server_event_kind::body_chunk) s.body.append(ev.data);
             if (ev.kind == server_event_kind::tls_handshake) {
+                c.received.append(s.session.pending_output());
                 smtpp_test::give(c.session, s.session.pending_output());
                 s.session.consume_output(s.session.pending_output().size());
                 REQUIRE(s.session.tls_established() == errc::ok);
@@ -333,6 +347,7 @@ void run_connection(client_side& c, server_side& s, generator& g) {
         const std::string_view back = s.session.pending_output();
         if (!back.empty()) {
             const std::size_t n = g.split(back.size());
+            c.received.append(back.substr(0, n));
             smtpp_test::give(c.session, back.substr(0, n));
             s.session.consume_output(n);
             progress = true;
@@ -542,4 +557,112 @@ TEST_CASE("back to back: a server 421 mid-transaction reaches the client as temp
     CHECK(std::find(log.begin(), log.end(), "recipient_result temporary") != log.end());
     CHECK(std::find(log.begin(), log.end(), "message_result temporary") != log.end());
     CHECK(log.back() == "service closing transmission channel");
+}
+
+// RFC 2920 3.1: sending the next MAIL right behind the end of data changes when octets go,
+// never which: the same plan run with transactions pipelined and in lockstep must put the same
+// bytes on the wire both ways and report the same results.
+TEST_CASE("S-2920-3.1-f: transactions pipelined behind the end of data send and receive the "
+          "same bytes, with the same results, as transactions in lockstep",
+          "[client][server][b2b]") {
+    generator g(20261205u);
+    std::size_t compared = 0;
+    std::size_t overlapped = 0;
+    for (int connection = 0; connection < 300; ++connection) {
+        session_setup x = random_setup(g);
+        x.client.use_pipelining = true;
+        x.server.offer.pipelining = true;
+        std::vector<planned_message> plan;
+        const std::size_t count = 2 + g.below(6);
+        for (std::size_t i = 0; i < count; ++i) plan.push_back(g.message());
+        const std::uint32_t seed = static_cast<std::uint32_t>(g.below(1u << 30));
+        INFO("connection " << connection);
+        const auto run = [&](bool pipelined) {
+            client_config cc = x.client;
+            cc.pipeline_transactions = pipelined;
+            client_side c(cc, seed);
+            server_side s(x.server);
+            c.plan = plan;
+            generator splits(seed);
+            run_connection(c, s, splits);
+            check_session(x, c, s);
+            return c;
+        };
+        const client_side pipelined = run(true);
+        const client_side lockstep = run(false);
+        CHECK(pipelined.sent == lockstep.sent);
+        CHECK(pipelined.received == lockstep.received);
+        CHECK(pipelined.log == lockstep.log);
+        CHECK(pipelined.refusals == lockstep.refusals);
+        CHECK(lockstep.ready_before_result == 0);
+        compared += plan.size();
+        overlapped += pipelined.ready_before_result;
+    }
+    CHECK(compared > 1000);
+    CHECK(overlapped > compared / 4); // the pipelined runs did overlap transactions
+}
+
+// What pipelining the next transaction buys: round trips (one client write answered by one
+// server write) for a run of messages over one connection.
+std::size_t round_trips_for(std::size_t messages, bool pipelined) {
+    server_config sc;
+    sc.hostname = "mx.example";
+    client_config cc;
+    cc.tls = tls_mode::never;
+    cc.pipeline_transactions = pipelined;
+    client_session c(cc);
+    server_session s(sc);
+    const recipient to[] = {recipient("a@x.example"), recipient("b@x.example")};
+    std::size_t sent = 0, delivered = 0, trips = 0;
+    bool closed = false;
+    while (!closed && trips < 10 * messages + 10) {
+        for (client_event ev = c.next_event(); ev.kind != client_event_kind::need_data;
+             ev = c.next_event()) {
+            closed = ev.kind == client_event_kind::closed;
+            if (closed) break;
+            if (ev.kind == client_event_kind::ready && sent < messages) {
+                REQUIRE(c.send_mail(envelope("s@x.example", to, 2)) == errc::ok);
+                ++sent;
+            } else if (ev.kind == client_event_kind::ready) {
+                REQUIRE(c.quit() == errc::ok);
+            } else if (ev.kind == client_event_kind::send_body) {
+                REQUIRE(c.send_body("Subject: x\r\n\r\nbody\r\n") == errc::ok);
+                REQUIRE(c.end_body() == errc::ok);
+            } else if (ev.kind == client_event_kind::message_result) {
+                delivered += ev.result == outcome::success;
+            }
+        }
+        if (closed) break;
+        std::string to_server;
+        while (c.pending_output_size() != 0) {
+            to_server += c.pending_output();
+            c.consume_output(c.pending_output().size());
+        }
+        if (!to_server.empty()) smtpp_test::give(s, to_server);
+        for (server_event ev = s.next_event();
+             ev.kind != server_event_kind::need_data && ev.kind != server_event_kind::closed;
+             ev = s.next_event()) {
+            if (is_decision(ev.kind)) REQUIRE(s.accept() == errc::ok);
+        }
+        std::string to_client;
+        while (s.pending_output_size() != 0) {
+            to_client += s.pending_output();
+            s.consume_output(s.pending_output().size());
+        }
+        smtpp_test::give(c, to_client);
+        if (s.is_closed()) c.receive_eof();
+        ++trips;
+    }
+    CHECK(closed);
+    CHECK(delivered == messages);
+    return trips;
+}
+
+TEST_CASE("S-2920-3.1-f: pipelined transactions take one round trip per message instead of two",
+          "[client][server][b2b]") {
+    // Greeting, EHLO, then per message: MAIL..DATA -> 354, body and "." -> 250; QUIT -> 221.
+    CHECK(round_trips_for(10, false) == 2 + 2 * 10 + 1);
+    // The dot, the next MAIL..DATA and (last) QUIT share a write: one trip per message.
+    CHECK(round_trips_for(10, true) == 2 + 1 + 10);
+    CHECK(round_trips_for(1000, true) == 2 + 1 + 1000);
 }

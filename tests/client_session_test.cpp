@@ -7,6 +7,7 @@
 #include "smtpp_catch.hpp"
 #include "split_grind.hpp"
 
+#include <chrono>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -46,13 +47,17 @@ struct harness {
     const std::string* current_body = nullptr;
     bool auto_quit = true;
     bool auto_tls = true;
+    bool show_transactions = false; // log results and send_body as "... t<transaction>"
     std::string auth_response = "token";
 
     void pump() {
         while (true) {
             const client_event e = session.next_event();
             if (e.kind == client_event_kind::need_data) break;
-            log += describe(e) + "\n";
+            log += describe(e);
+            if (show_transactions && e.transaction != 0)
+                log += " t" + std::to_string(e.transaction);
+            log += "\n";
             act(e);
             if (e.kind == client_event_kind::closed) break;
         }
@@ -201,13 +206,15 @@ TEST_CASE("S-2920-3.1-b: pipelined replies matched by counting only", "[client][
     h.feed(ehlo_pipelining);
     // Reply texts lie on purpose: only the order counts.
     h.feed("250 RCPT ok\r\n550 MAIL ok\r\n250 DATA\r\n354 RCPT\r\n");
+    // `ready` once the content is out: the next transaction may follow the end of data.
     CHECK(h.log == "greeting 220\nready\nrecipient_result 0 permanent 550\nrecipient_result 1 "
-                   "success 250\nsend_body\n");
+                   "success 250\nsend_body\nready\n");
     h.feed("250 2.0.0 queued\r\n221 bye\r\n");
     CHECK(h.log.find("message_result 0 success 250") != std::string::npos);
 }
 
-TEST_CASE("S-2920-3.1-c: every RCPT failed -> still read DATA reply; on 354 send just a dot",
+TEST_CASE("S-2920-3.1-c, RFC 5321 4.1.1.4: every RCPT failed -> still read DATA reply; on 354 "
+          "send just a dot, whose reply ends the transaction (no RSET)",
           "[client][pipelining]") {
     harness h(basic_config());
     h.feed("220 mx\r\n");
@@ -218,9 +225,8 @@ TEST_CASE("S-2920-3.1-c: every RCPT failed -> still read DATA reply; on 354 send
     CHECK(h.log.find("message_result 0 permanent [no recipient was accepted]") !=
           std::string::npos);
     h.feed("554 no valid recipients\r\n");
-    CHECK(h.wire.substr(before) == ".\r\nRSET\r\n");
-    h.feed("250 ok\r\n");
-    CHECK(h.wire.substr(before) == ".\r\nRSET\r\nQUIT\r\n");
+    // The end of data clears the server's buffers whatever it answers (4.1.1.4).
+    CHECK(h.wire.substr(before) == ".\r\nQUIT\r\n");
 }
 
 TEST_CASE("S-5321-3.3-c: no content after a DATA failure, then RSET", "[client]") {
@@ -257,7 +263,174 @@ TEST_CASE("S-2920-3.1-d: a multiline reply to RCPT is one reply", "[client][pipe
     h.feed(ehlo_pipelining);
     h.feed("250 ok\r\n250-first\r\n250 second\r\n451-4.3.0 try\r\n451 4.3.0 later\r\n354 go\r\n");
     CHECK(h.log == "greeting 220\nready\nrecipient_result 0 success 250\nrecipient_result 1 "
-                   "temporary 451\nsend_body\n");
+                   "temporary 451\nsend_body\nready\n");
+}
+
+// ---- transactions back to back (RFC 2920 3.1: message content may start a group) ----
+
+TEST_CASE("S-2920-3.1-f: the next MAIL, RCPT and DATA follow the end of data in one group; "
+          "results name their transaction",
+          "[client][pipelining]") {
+    harness h(basic_config());
+    h.show_transactions = true;
+    h.bodies = {"one\r\n", "two\r\n"};
+    h.feed("220 mx\r\n");
+    h.feed(ehlo_pipelining);
+    CHECK(h.session.last_transaction() == 1);
+    std::size_t before = h.wire.size();
+    h.feed("250 ok\r\n250 ok\r\n354 go\r\n");
+    CHECK(h.wire.substr(before) == "one\r\n.\r\nMAIL FROM:<alice@example.com>\r\n"
+                                   "RCPT TO:<bob@example.org>\r\nDATA\r\n");
+    CHECK(h.session.last_transaction() == 2);
+    CHECK(h.session.waiting().phase == wait_phase::data_termination);
+    before = h.wire.size();
+    h.feed("250 2.0.0 first queued\r\n250 ok\r\n250 ok\r\n354 go\r\n");
+    CHECK(h.wire.substr(before) == "two\r\n.\r\nQUIT\r\n"); // QUIT ends the dot's group
+    h.feed("250 2.0.0 second queued\r\n221 bye\r\n");
+    CHECK(h.log == "greeting 220\nready\nrecipient_result 0 success 250 t1\nsend_body t1\nready\n"
+                   "message_result 0 success 250 t1\nrecipient_result 0 success 250 t2\n"
+                   "send_body t2\nready\nmessage_result 0 success 250 t2\nclosed 221\n");
+    CHECK(h.wire.find("RSET") == std::string::npos);
+}
+
+TEST_CASE("S-2920-3.1-f: without PIPELINING, or with pipeline_transactions off, `ready` waits "
+          "for the result",
+          "[client][pipelining]") {
+    const auto run = [](client_config c, std::string_view ehlo) {
+        harness h(c);
+        h.bodies = {"one\r\n", "two\r\n"};
+        h.feed("220 mx\r\n");
+        h.feed(ehlo);
+        h.feed("250 ok\r\n");
+        h.feed("250 ok\r\n");
+        const std::size_t before = h.wire.size();
+        h.feed("354 go\r\n");
+        CHECK(h.wire.substr(before) == "one\r\n.\r\n");
+        CHECK(h.log.find("send_body\nready") == std::string::npos);
+        h.feed("250 queued\r\n");
+        CHECK(ends_with(h.log, "send_body\nmessage_result 0 success 250\nready\n"));
+        CHECK(h.wire.find(".\r\nMAIL FROM:<alice@example.com>\r\n") != std::string::npos);
+    };
+    run(basic_config(), "250-mx\r\n250 8BITMIME\r\n");
+    client_config off = basic_config();
+    off.pipeline_transactions = false;
+    run(off, ehlo_pipelining);
+}
+
+TEST_CASE("S-2920-3.1-f, RFC 5321 4.1.1.4: a refused end of data fails only its own message; "
+          "the next one goes on and no RSET is sent",
+          "[client][pipelining]") {
+    harness h(basic_config());
+    h.show_transactions = true;
+    h.bodies = {"one\r\n", "two\r\n"};
+    h.feed("220 mx\r\n");
+    h.feed(ehlo_pipelining);
+    h.feed("250 ok\r\n250 ok\r\n354 go\r\n");
+    h.feed("554 5.7.1 spam\r\n250 ok\r\n250 ok\r\n354 go\r\n250 2.0.0 queued\r\n221 bye\r\n");
+    CHECK(h.log.find("message_result 0 permanent 554 t1\nrecipient_result 0 success 250 t2\n") !=
+          std::string::npos);
+    CHECK(h.log.find("message_result 0 success 250 t2\n") != std::string::npos);
+    CHECK(h.wire.find("RSET") == std::string::npos);
+    CHECK(h.log.find("closed 221") != std::string::npos);
+}
+
+TEST_CASE("S-2920-3.1-f, RFC 5321 3.8: a connection lost behind two transactions fails both, "
+          "the earlier first, never as delivered",
+          "[client][pipelining]") {
+    for (const std::string_view replies :
+         {std::string_view{}, std::string_view{"250 2.0.0 first queued\r\n"},
+          std::string_view{"250 2.0.0 first queued\r\n250 ok\r\n"}}) {
+        harness h(basic_config());
+        h.show_transactions = true;
+        h.bodies = {"one\r\n", "two\r\n"};
+        h.feed("220 mx\r\n");
+        h.feed(ehlo_pipelining);
+        h.feed("250 ok\r\n250 ok\r\n354 go\r\n");
+        h.feed(replies);
+        h.eof();
+        INFO(h.log);
+        const std::string lost = to_string(errc::peer_closed_early);
+        const std::size_t first = h.log.find("message_result 0 ");
+        const std::size_t second = h.log.find("message_result 0 temporary [" + lost + "] t2");
+        CHECK(first != std::string::npos);
+        CHECK(second != std::string::npos);
+        CHECK(first < second);
+        if (replies.empty()) {
+            CHECK(h.log.find("message_result 0 temporary [" + lost + "] t1") == first);
+            CHECK(h.log.find("recipient_result 0 temporary [" + lost + "] t2") !=
+                  std::string::npos);
+        } else {
+            CHECK(h.log.find("message_result 0 success 250 t1") == first);
+        }
+        CHECK(ends_with(h.log, "closed [" + lost + "]\n"));
+    }
+}
+
+TEST_CASE("S-2920-3.1-f, RFC 5321 4.5.3.2.6: a timeout while the first result is due fails "
+          "both transactions as temporary",
+          "[client][pipelining][timeouts]") {
+    harness h(basic_config());
+    h.show_transactions = true;
+    h.bodies = {"one\r\n", "two\r\n"};
+    h.feed("220 mx\r\n");
+    h.feed(ehlo_pipelining);
+    h.feed("250 ok\r\n250 ok\r\n354 go\r\n");
+    const wait_state w = h.session.waiting();
+    CHECK(w.phase == wait_phase::data_termination);
+    CHECK(w.timeout == std::chrono::minutes(10));
+    REQUIRE(h.session.timeout_expired() == errc::ok);
+    h.pump();
+    const std::string late = to_string(errc::timed_out);
+    CHECK(ends_with(h.log, "ready\nmessage_result 0 temporary [" + late + "] t1\n" +
+                               "recipient_result 0 temporary [" + late + "] t2\n" +
+                               "message_result 0 temporary [" + late + "] t2\nclosed [" + late +
+                               "]\n"));
+}
+
+TEST_CASE("S-2920-3.1-f, RFC 3030 4.2: with BDAT the next MAIL waits for the replies to the "
+          "earlier chunks, then follows BDAT LAST",
+          "[client][pipelining][bdat]") {
+    client_config c = basic_config();
+    c.use_chunking = true;
+    harness h(c);
+    h.show_transactions = true;
+    h.bodies = {"one\r\n", "two\r\n"};
+    h.feed("220 mx\r\n");
+    h.feed("250-mx\r\n250-PIPELINING\r\n250 CHUNKING\r\n");
+    std::size_t before = h.wire.size();
+    h.feed("250 ok\r\n250 ok\r\n");
+    CHECK(h.wire.substr(before) == "BDAT 5\r\none\r\nBDAT 0 LAST\r\n");
+    CHECK(h.log.find("send_body t1\nready") == std::string::npos); // a chunk reply is due
+    before = h.wire.size();
+    h.feed("250 5 octets\r\n");
+    CHECK(h.wire.substr(before) ==
+          "MAIL FROM:<alice@example.com>\r\nRCPT TO:<bob@example.org>\r\n");
+    h.feed("250 2.0.0 queued\r\n250 ok\r\n250 ok\r\n250 5 octets\r\n250 2.0.0 queued\r\n");
+    CHECK(h.log.find("message_result 0 success 250 t1\nrecipient_result 0 success 250 t2\n") !=
+          std::string::npos);
+    CHECK(ends_with(h.log, "message_result 0 success 250 t2\n"));
+}
+
+TEST_CASE("S-2920-3.1-f, S-2033-4.2-b: LMTP per-recipient results of one transaction come "
+          "before the next one's, each named",
+          "[client][pipelining][lmtp]") {
+    client_config c = basic_config();
+    c.lmtp = true;
+    harness h(c);
+    h.show_transactions = true;
+    h.to = {{"a@x.example"}, {"b@x.example"}};
+    h.bodies = {"one\r\n", "two\r\n"};
+    h.feed("220 lmtp\r\n");
+    h.feed("250-lmtp\r\n250 PIPELINING\r\n");
+    h.feed("250 ok\r\n250 a\r\n250 b\r\n354 go\r\n");
+    CHECK(ends_with(h.wire, ".\r\nMAIL FROM:<alice@example.com>\r\nRCPT TO:<a@x.example>\r\n"
+                            "RCPT TO:<b@x.example>\r\nDATA\r\n"));
+    h.feed("250 a done\r\n452 b full\r\n250 ok\r\n250 a\r\n550 b\r\n354 go\r\n250 a done\r\n");
+    CHECK(h.log == "greeting 220\nready\nrecipient_result 0 success 250 t1\n"
+                   "recipient_result 1 success 250 t1\nsend_body t1\nready\n"
+                   "message_result 0 success 250 t1\nmessage_result 1 temporary 452 t1\n"
+                   "recipient_result 0 success 250 t2\nrecipient_result 1 permanent 550 t2\n"
+                   "send_body t2\nready\nmessage_result 0 success 250 t2\n");
 }
 
 TEST_CASE("S-5321-4.2-g: any command may get a multiline reply", "[client]") {
@@ -776,7 +949,7 @@ TEST_CASE("S-5321-2.3.8-b: bare CR and LF in bodies become CRLF, or are refused"
     h.feed(ehlo_pipelining);
     const std::size_t before = h.wire.size();
     h.feed("250 ok\r\n250 ok\r\n354 go\r\n");
-    CHECK(h.wire.substr(before) == "a\r\nb\r\nc\r\n.\r\n");
+    CHECK(h.wire.substr(before) == "a\r\nb\r\nc\r\n.\r\nQUIT\r\n"); // QUIT in the dot's group
 
     client_config strict = basic_config();
     strict.normalize_line_endings = false;
@@ -1164,10 +1337,9 @@ TEST_CASE("S-2033-4.2-b: one final reply per accepted recipient, in RCPT order",
     h.feed("250 a done\r\n452 c full\r\n250-a\r\n250 done again\r\n");
     CHECK(h.log ==
           "greeting 220\nready\nrecipient_result 0 success 250\nrecipient_result 1 permanent 550\n"
-          "recipient_result 2 success 250\nrecipient_result 3 success 250\nsend_body\n"
+          "recipient_result 2 success 250\nrecipient_result 3 success 250\nsend_body\nready\n"
           "message_result 0 success 250\nmessage_result 2 temporary 452\nmessage_result 3 success "
-          "250\n"
-          "ready\n");
+          "250\n");
 }
 
 TEST_CASE("S-2033-5-b: EOF after 1 of 3 final replies -> the others temporary", "[client][lmtp]") {

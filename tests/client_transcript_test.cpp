@@ -10,7 +10,8 @@
 //   S: text                bytes the server sends (escapes: \r \n \t \\ \xHH)
 //   TLS                    the client must have asked for TLS: the handshake "happens" here
 //   C: text                bytes the client must have sent, concatenated over all C: lines
-//   E: text                one expected event, as the runner describes it
+//   E: text                one expected event, as the runner describes it (results:
+//                          "message_result t<transaction> <recipient> <outcome> <code> ...")
 // Set SMTPP_PRINT_TRANSCRIPT=<dir> to write what the client actually did, as C:/E: lines, to
 // <dir>/<fixture name> (for reviewing a new fixture).
 #include <smtpp/client_session.hpp>
@@ -172,7 +173,8 @@ std::string describe(const client_event& e) {
     std::string s = to_string(e.kind);
     if (e.kind == client_event_kind::recipient_result ||
         e.kind == client_event_kind::message_result) {
-        s += " " + std::to_string(e.recipient) + " " + to_string(e.result);
+        s += " t" + std::to_string(e.transaction) + " " + std::to_string(e.recipient) + " " +
+             to_string(e.result);
     }
     if (e.reply.code != 0) s += " " + std::to_string(e.reply.code);
     if (!e.reply.status.empty()) {

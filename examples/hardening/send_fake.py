@@ -31,6 +31,11 @@ RFC_TIMEOUTS = {
 
 MESSAGE = b"From: a@client.test\nSubject: hardening\n\nHello.\n"
 
+# smtpp-send's exit statuses (sysexits): refused for good, usage error, temporary failures only.
+PERMANENT = 1
+USAGE = 64
+TEMPFAIL = 75
+
 
 def need_send():
     if not SEND or not os.access(SEND, os.X_OK):
@@ -297,16 +302,17 @@ class Result:
             self.rc, self.elapsed, self.text, self.errtext)
 
 
-def run_send(port, *args, message=MESSAGE, to=("x@mx.test",), limit=90, program=None):
-    """Runs smtpp-send to 127.0.0.1:port with the message on stdin; kills it after `limit`
+def run_send(port, *args, message=MESSAGE, to=("x@mx.test",), limit=90, program=None, inputs=None):
+    """Runs smtpp-send to 127.0.0.1:port with the message on stdin (or with `inputs`, a list
+    of files, directories and options such as --mbox FILE, instead); kills it after `limit`
     seconds (a failure: it should have given up long before)."""
     cmd = [program or SEND, "--server", "127.0.0.1:%d" % port, "--from", "a@client.test", "--helo", "client.test"]
     for t in to:
         cmd += ["--to", t]
-    cmd += list(args) + ["-"]
+    cmd += list(args) + (["-"] if inputs is None else list(inputs))
     start = time.monotonic()
     try:
-        p = subprocess.run(cmd, input=message, capture_output=True, timeout=limit)
+        p = subprocess.run(cmd, input=message if inputs is None else b"", capture_output=True, timeout=limit)
     except subprocess.TimeoutExpired as e:
         raise AssertionError("smtpp-send still running after %d s (killed)\n--- stdout\n%s--- stderr\n%s" % (
             limit, (e.stdout or b"").decode(errors="replace"), (e.stderr or b"")[-2000:].decode(errors="replace")))

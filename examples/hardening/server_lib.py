@@ -1,8 +1,8 @@
 """Shared helpers for the server hardening tests (test_server_*.py).
 
-Each test starts smtpp-server (and asio-server when it was built) on 127.0.0.1 with port 0,
-talks to it with plain Python sockets, stops what it started by PID and removes its temporary
-directory. Conditions are waited for with polling deadlines, never with fixed sleeps, so a
+Each test starts smtpp-server (and asio-server when it was built; or the servers SMTPP_SERVERS
+names) on 127.0.0.1 with port 0, talks to it with plain Python sockets, stops what it started
+by PID and removes its temporary directory. Conditions are waited for with polling deadlines, never with fixed sleeps, so a
 loaded machine or a sanitizer build only makes the tests slower. Exit status 77 (ctest: skipped)
 when the programs are not given in the environment (SMTPP_SERVER, SMTPP_ASIO_SERVER, SMTPP_TLS).
 """
@@ -40,13 +40,31 @@ def ok(what):
         sys.stdout.flush()
 
 
+# The servers, by kind: the same connection code on different event loops.
+BINARIES = {"epoll": "SMTPP_SERVER", "asio": "SMTPP_ASIO_SERVER", "libuv": "SMTPP_LIBUV_SERVER",
+            "uring": "SMTPP_URING_SERVER", "coro": "SMTPP_CORO_SERVER"}
+# A server that cannot run here at all (uring-server where io_uring is not allowed) exits with
+# this status and says why; the test is skipped.
+UNAVAILABLE = 3
+
+
+def built(kind):
+    path = os.environ.get(BINARIES[kind], "")
+    return bool(path) and os.access(path, os.X_OK)
+
+
 def server_kinds():
-    """The servers to test: "epoll" always, "asio" when it was built."""
-    server = os.environ.get("SMTPP_SERVER", "")
-    if not server or not os.access(server, os.X_OK):
+    """The servers to test: those SMTPP_SERVERS names (ctest runs some tests once more for each
+    server on another loop), else "epoll" and "asio" when it was built."""
+    if not built("epoll"):
         skip("SMTPP_SERVER is not set (run through ctest)")
-    asio = os.environ.get("SMTPP_ASIO_SERVER", "")
-    return ["epoll", "asio"] if asio and os.access(asio, os.X_OK) else ["epoll"]
+    named = os.environ.get("SMTPP_SERVERS", "").split()
+    for kind in named:
+        if not built(kind):
+            skip("the %s server is not built" % kind)
+    if named:
+        return named
+    return ["epoll", "asio"] if built("asio") else ["epoll"]
 
 
 def in_parallel(fn, kinds):
@@ -69,7 +87,7 @@ def in_parallel(fn, kinds):
 
 
 def binary(kind):
-    return os.environ["SMTPP_ASIO_SERVER"] if kind == "asio" else os.environ["SMTPP_SERVER"]
+    return os.environ[BINARIES[kind]]
 
 
 def tls_built():
@@ -183,6 +201,8 @@ class Server:
     def wait_log(self, pattern, timeout=10):
         """Waits until the log matches the regular expression; returns the match."""
         def look():
+            if self.proc.poll() == UNAVAILABLE and not re.search(pattern, self.log()):
+                skip(self.log().strip().splitlines()[-1])
             if self.proc.poll() is not None and not re.search(pattern, self.log()):
                 raise AssertionError("%s exited with %s:\n%s" % (self.name, self.proc.returncode, self.log()))
             return re.search(pattern, self.log())

@@ -19,7 +19,8 @@ import sys
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from send_fake import Server, big_message, check, need_send, reply, run_cases, run_send, scaled_timeouts  # noqa: E402
+from send_fake import (PERMANENT, TEMPFAIL, Server, big_message, check, need_send, reply, run_cases,  # noqa: E402
+                       run_send, scaled_timeouts)  # noqa: E402
 
 need_send()
 
@@ -41,7 +42,7 @@ def lmtp_closes_mid_replies():
 
     with Server(script) as server:
         r = run_send(server.port, "--lmtp", *BOUND, to=("x@mx.test", "y@mx.test", "z@mx.test"))
-    check(r.rc == 1, "exit status 1", r, server)
+    check(r.rc == TEMPFAIL, "exit status 75: a 452 and an unknown outcome, nothing refused for good", r, server)
     check(r.lines == [
         "x@mx.test: 250 2.0.0 <x@mx.test> delivered",
         "y@mx.test: 452 4.2.2 <y@mx.test> mailbox full",
@@ -63,7 +64,7 @@ def lmtp_one_refused():
 
     with Server(script) as server:
         r = run_send(server.port, "--lmtp", *BOUND, to=("x@mx.test", "y@mx.test", "z@mx.test"))
-    check(r.rc == 1, "exit status 1: one recipient refused", r, server)
+    check(r.rc == PERMANENT, "exit status 1: one recipient refused", r, server)
     check(r.lines == [
         "x@mx.test: 250 2.0.0 <x@mx.test> delivered",
         "y@mx.test: 550 5.1.1 no such user",
@@ -82,7 +83,7 @@ def positive_reply_to_data():
 
     with Server(script) as server:
         r = run_send(server.port, *BOUND)
-    check(r.rc == 1, "exit status 1", r, server)
+    check(r.rc == TEMPFAIL, "exit status 75", r, server)
     # The session reports the 250 as the message's failure, or (stricter) closes on it.
     check(len(r.lines) == 1 and r.lines[0].startswith("x@mx.test: not delivered: ") and
           "250 2.0.0 Ok: queued" in r.lines[0], "no 250 line", r, server)
@@ -100,7 +101,7 @@ def intermediate_reply_to_final_dot():
 
     with Server(script) as server:
         r = run_send(server.port, *BOUND)
-    check(r.rc == 1, "exit status 1", r, server)
+    check(r.rc == TEMPFAIL, "exit status 75", r, server)
     check(len(r.lines) == 1 and re.match(r"x@mx\.test: (not delivered|outcome unknown)", r.lines[0]) and
           "354 more please" in r.lines[0], "a 354 is no delivery", r)
 
@@ -113,7 +114,7 @@ def malformed_reply():
 
     with Server(script) as server:
         r = run_send(server.port, *BOUND)
-    check(r.rc == 1, "exit status 1", r, server)
+    check(r.rc == TEMPFAIL, "exit status 75", r, server)
     why = "protocol error: malformed reply code (waiting for the replies to MAIL and RCPT)"
     check("smtpp-send: " + why in r.errtext, "protocol error named", r)
     check(r.lines == ["x@mx.test: not delivered: " + why], "recipient line", r)
@@ -131,7 +132,7 @@ def reset_during_body():
 
     with Server(script, rcvbuf=4096) as server:
         r = run_send(server.port, *BOUND, message=big_message())
-    check(r.rc == 1, "exit status 1", r, server)
+    check(r.rc == TEMPFAIL, "exit status 75", r, server)
     errors = [line for line in r.errtext.splitlines() if line.startswith("smtpp-send:")]
     check(len(errors) == 1 and re.search("cannot (send|receive): (Connection reset by peer|Broken pipe)", errors[0]),
           "exactly one error line, naming the reset", r)
@@ -158,7 +159,7 @@ def control_bytes_in_replies():
 
     with Server(script) as server:
         r = run_send(server.port, "--verbose", *BOUND, to=("x@mx.test", "y@mx.test"))
-    check(r.rc == 1, "exit status 1: x was refused", r, server)
+    check(r.rc == PERMANENT, "exit status 1: x was refused", r, server)
     check(r.lines == ["x@mx.test: 550 " + EVIL_SHOWN, r"y@mx.test: 250 2.0.0 \x1b[1A\x1b[2Kqueued\x9b"],
           "reply text escaped", r, server)
     for name, stream in (("stdout", r.out), ("stderr", r.err)):

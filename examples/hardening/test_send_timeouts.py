@@ -18,7 +18,8 @@ import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from send_fake import Server, big_message, check, need_send, run_cases, run_send, scaled_timeouts  # noqa: E402
+from send_fake import (TEMPFAIL, USAGE, Server, big_message, check, need_send, run_cases, run_send,  # noqa: E402
+                       scaled_timeouts)
 
 need_send()
 
@@ -38,7 +39,7 @@ def stops_reading_in_the_body():
 
     with Server(script, rcvbuf=4096) as server:
         r = run_send(server.port, *RELAXED, "--data-block-timeout", "1.8", message=big_message())
-    check(r.rc == 1, "exit status 1", r, server)
+    check(r.rc == TEMPFAIL, "exit status 75: a timeout is temporary", r, server)
     check("timed out after 1.8 s waiting for the server to read the message" in r.errtext, "timeout named", r)
     check(r.lines == ["x@mx.test: not delivered: timed out after 1.8 s waiting for the server to read the message"],
           "recipient line", r)
@@ -53,7 +54,7 @@ def trickled_greeting():
 
     with Server(script) as server:
         r = run_send(server.port, *RELAXED, "--command-timeout", "3")
-    check(r.rc == 1, "exit status 1", r, server)
+    check(r.rc == TEMPFAIL, "exit status 75: a timeout is temporary", r, server)
     check("smtpp-send: timed out after 3 s waiting for the greeting" in r.errtext, "timeout named", r)
     check("peer closed" not in r.text + r.errtext, "not reported as a close", r)
     check(r.lines == ["x@mx.test: not delivered: timed out after 3 s waiting for the greeting"], "recipient line", r)
@@ -73,7 +74,7 @@ def trickled_final_reply():
 
     with Server(script) as server:
         r = run_send(server.port, *RELAXED, "--data-done-timeout", "6")
-    check(r.rc == 1, "exit status 1", r, server)
+    check(r.rc == TEMPFAIL, "exit status 75: a timeout is temporary", r, server)
     why = "timed out after 6 s waiting for the reply to the end of the message"
     check("smtpp-send: " + why in r.errtext, "timeout named", r)
     check(r.lines == ["x@mx.test: outcome unknown (the server may have accepted the message): " + why],
@@ -135,7 +136,7 @@ def connect_timeout():
         for s in fillers:
             s.close()
         listener.close()
-    check(r.rc == 1, "exit status 1", r)
+    check(r.rc == TEMPFAIL, "exit status 75: a timeout is temporary", r)
     why = "cannot connect to 127.0.0.1 port %d: timed out after 1 s" % port
     check("smtpp-send: " + why in r.errtext, "connect timeout named", r)
     check(r.lines == ["x@mx.test: not delivered: " + why], "recipient line", r)
@@ -144,7 +145,7 @@ def connect_timeout():
 
 def bad_timeout_option():
     r = run_send(9, "--data-done-timeout", "0")
-    check(r.rc == 2 and "--data-done-timeout wants seconds" in r.errtext, "a zero timeout is a usage error", r)
+    check(r.rc == USAGE and "--data-done-timeout wants seconds" in r.errtext, "a zero timeout is a usage error", r)
 
 
 run_cases([

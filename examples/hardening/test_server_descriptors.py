@@ -116,9 +116,9 @@ def maildir_gone(kind, d):
 
 def vptr_checked(kind):
     """UBSan's vptr check probes memory through a pipe: in a process out of descriptors the
-    probe fails and it reports a false "invalid vptr" (asio-server compares error codes, whose
+    probe fails and it reports a false "invalid vptr" (the Asio servers compare error codes, whose
     categories are polymorphic). Such a build cannot run out of descriptors."""
-    return kind == "asio" and server_lib.sanitized(server_lib.binary(kind), b"__ubsan_handle_dynamic_type_cache_miss")
+    return kind in ("asio", "coro") and server_lib.sanitized(server_lib.binary(kind), b"__ubsan_handle_dynamic_type_cache_miss")
 
 
 def main():

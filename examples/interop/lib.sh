@@ -1,6 +1,6 @@
 # Shared helpers for the interop tests (sourced, not run). Each test:
 #   * runs in its own temporary directory ($T), removed on exit;
-#   * starts smtpp-server / asio-server on 127.0.0.1 with port 0 (the kernel picks a free
+#   * starts the servers (smtpp-server, asio-server, ...) on 127.0.0.1 with port 0 (the kernel picks a free
 #     port; the server prints it), and peers on a free high port, never on port 25;
 #   * stops what it started by PID (trap on exit);
 #   * exits 77 (ctest SKIP_RETURN_CODE) when a peer program is not installed.
@@ -35,10 +35,31 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-# The servers to test: "epoll" always, "asio" when built.
-SERVERS="epoll"
-[ -n "${SMTPP_ASIO_SERVER:-}" ] && [ -x "${SMTPP_ASIO_SERVER}" ] && SERVERS="epoll asio"
-server_binary() { if [ "$1" = asio ]; then echo "$SMTPP_ASIO_SERVER"; else echo "$SMTPP_SERVER"; fi; }
+# The servers, by kind: the same connection code on different event loops.
+server_binary() {
+    case "$1" in
+        epoll) echo "$SMTPP_SERVER" ;;
+        asio) echo "${SMTPP_ASIO_SERVER:-}" ;;
+        libuv) echo "${SMTPP_LIBUV_SERVER:-}" ;;
+        uring) echo "${SMTPP_URING_SERVER:-}" ;;
+        coro) echo "${SMTPP_CORO_SERVER:-}" ;;
+    esac
+}
+# The servers to test: those SMTPP_SERVERS names (ctest runs the tests once more for each
+# server on another loop: SMTPP_SERVERS=libuv, ...), else "epoll" and "asio" when built.
+if [ -n "${SMTPP_SERVERS:-}" ]; then
+    SERVERS=$SMTPP_SERVERS
+    for kind in $SERVERS; do
+        [ -x "$(server_binary "$kind")" ] || skip "the $kind server is not built"
+    done
+else
+    SERVERS="epoll"
+    [ -x "$(server_binary asio)" ] && SERVERS="epoll asio"
+fi
+has_server() { case " $SERVERS " in *" $1 "*) return 0 ;; esac; return 1; }
+# A server that cannot run here at all (uring-server where io_uring is not allowed) exits
+# with this status and says why; the test is skipped.
+UNAVAILABLE=3
 
 # start_server KIND NAME ARGS...: starts the server with --listen 127.0.0.1:0, waits for its
 # "listening on" line, sets PORT and SERVER_PID. Its output goes to $T/NAME.log.
@@ -55,7 +76,12 @@ start_server() {
     for i in $(seq 1 100); do
         PORT=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$T/$name.log")
         [ -n "$PORT" ] && return 0
-        kill -0 "$SERVER_PID" 2>/dev/null || fail "$name did not start"
+        if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+            local rc=0
+            wait "$SERVER_PID" || rc=$?
+            [ "$rc" = "$UNAVAILABLE" ] && skip "$(tail -n 1 "$T/$name.log")"
+            fail "$name did not start (exit status $rc)"
+        fi
         sleep 0.05
     done
     fail "$name did not print its address"

@@ -29,7 +29,8 @@ for kind in $SERVERS; do
     ok "$kind: 2000 messages over 2000 connections (200 parallel), byte for byte"
 done
 
-# The remaining runs against the epoll server only (the asio one shares the protocol code).
+# The remaining runs against the epoll server only (the others share the protocol code).
+has_server epoll || { echo "smtp-source: all passed"; exit 0; }
 md="$T/run2"
 mkdir -p "$md"
 start_server epoll run2 --maildir "$md" $ONE_CLIENT

@@ -1,10 +1,9 @@
 // smtpp-send: the connection to the server. A non-blocking socket, plain or (after STARTTLS)
-// through OpenSSL; reads and writes never block, they say what to poll() for instead, so
-// that every wait has a deadline.
+// through OpenSSL; connecting, the TLS handshake, reads and writes never block, they say what
+// to poll() for instead, so that one loop serves every connection and every wait has a
+// deadline.
 #ifndef SMTPP_SEND_CONNECTION_HPP
 #define SMTPP_SEND_CONNECTION_HPP
-
-#include "options.hpp"
 
 #if SMTPP_EXAMPLES_TLS
 #include <openssl/err.h>
@@ -17,10 +16,12 @@
 #include <chrono>
 #include <climits>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include <arpa/inet.h>
 #include <netdb.h>
@@ -46,18 +47,6 @@ struct io_result {
     static io_result failed(std::string why) { return {state::failed, 0, 0, std::move(why)}; }
 };
 
-// Waits for `events` on fd until the deadline; false once the deadline has passed.
-inline bool wait_until(int fd, short events, clock::time_point deadline) {
-    for (;;) {
-        const auto left =
-            std::chrono::ceil<std::chrono::milliseconds>(deadline - clock::now()).count();
-        if (left <= 0) return false;
-        pollfd p{fd, events, 0};
-        const int n = ::poll(&p, 1, static_cast<int>(std::min<long long>(left, INT_MAX)));
-        if (n > 0 || (n < 0 && errno != EINTR)) return true; // the next read or write tells
-    }
-}
-
 // "30 s", "0.5 s".
 inline std::string seconds_text(std::chrono::milliseconds ms) {
     char text[32];
@@ -74,57 +63,39 @@ inline bool is_ip_address(const std::string& name) {
            ::inet_pton(AF_INET6, name.c_str(), address) == 1;
 }
 
-// Connects a non-blocking socket within `timeout`; false and `error` otherwise.
-inline bool connect_within(int fd, const addrinfo& to, std::chrono::milliseconds timeout,
-                           std::string& error) {
-    const clock::time_point deadline = clock::now() + timeout;
-    if (::connect(fd, to.ai_addr, to.ai_addrlen) == 0) return true;
-    if (errno != EINPROGRESS && errno != EINTR) {
-        error = std::strerror(errno);
-        return false;
-    }
-    if (!wait_until(fd, POLLOUT, deadline)) {
-        error = "timed out after " + seconds_text(timeout);
-        return false;
-    }
-    int status = 0;
-    socklen_t length = sizeof status;
-    if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &status, &length) != 0) status = errno;
-    if (status != 0) error = std::strerror(status);
-    return status == 0;
-}
+// One address of the server, resolved once for every connection.
+struct server_address {
+    sockaddr_storage address{};
+    socklen_t length = 0;
+    int family = AF_UNSPEC;
+    std::string text; // "192.0.2.1 port 25", for messages
+};
 
-// A connected non-blocking socket to HOST:PORT (each address in turn, each within
-// `timeout`), or -1 and `error`.
-inline int connect_to(const std::string& host, const std::string& port,
-                      std::chrono::milliseconds timeout, std::string& error) {
+// The addresses of HOST:PORT, in getaddrinfo()'s order; false and `error` (and `permanent`
+// unless the resolver may answer later) when there are none.
+inline bool resolve(const std::string& host, const std::string& port,
+                    std::vector<server_address>& out, std::string& error, bool& permanent) {
     addrinfo hints{};
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
     addrinfo* found = nullptr;
     if (const int e = ::getaddrinfo(host.c_str(), port.c_str(), &hints, &found); e != 0) {
         error = "cannot resolve " + host + ": " + ::gai_strerror(e);
-        return -1;
+        permanent = e != EAI_AGAIN && e != EAI_SYSTEM && e != EAI_MEMORY;
+        return false;
     }
-    int fd = -1;
-    for (const addrinfo* ai = found; ai && fd < 0; ai = ai->ai_next) {
-        char address[NI_MAXHOST] = "?";
-        (void)::getnameinfo(ai->ai_addr, ai->ai_addrlen, address, sizeof address, nullptr, 0,
+    for (const addrinfo* ai = found; ai != nullptr; ai = ai->ai_next) {
+        server_address& a = out.emplace_back();
+        std::memcpy(&a.address, ai->ai_addr, ai->ai_addrlen);
+        a.length = ai->ai_addrlen;
+        a.family = ai->ai_family;
+        char text[NI_MAXHOST] = "?";
+        (void)::getnameinfo(ai->ai_addr, ai->ai_addrlen, text, sizeof text, nullptr, 0,
                             NI_NUMERICHOST);
-        std::string why;
-        fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                      ai->ai_protocol);
-        if (fd < 0) {
-            why = std::strerror(errno);
-        } else if (!connect_within(fd, *ai, timeout, why)) {
-            ::close(fd);
-            fd = -1;
-        }
-        if (fd < 0)
-            error = "cannot connect to " + std::string(address) + " port " + port + ": " + why;
+        a.text = std::string(text) + " port " + port;
     }
     ::freeaddrinfo(found);
-    return fd;
+    return true;
 }
 
 // How to check the server's certificate after STARTTLS.
@@ -137,7 +108,7 @@ struct tls_settings {
 // The socket, plain or through OpenSSL after start_tls().
 class connection {
 public:
-    explicit connection(int fd) noexcept : fd_(fd) {}
+    connection() = default;
     ~connection() {
 #if SMTPP_EXAMPLES_TLS
         if (ssl_) {
@@ -146,12 +117,32 @@ public:
         }
         if (ctx_) SSL_CTX_free(ctx_);
 #endif
-        ::close(fd_);
+        if (fd_ >= 0) ::close(fd_);
     }
     connection(const connection&) = delete;
     connection& operator=(const connection&) = delete;
 
     [[nodiscard]] int fd() const noexcept { return fd_; }
+
+    // Starts connecting to `to` (a socket opened before is closed). done: connected already;
+    // wait: poll for POLLOUT, then call connected(); failed: why.
+    [[nodiscard]] io_result connect(const server_address& to) {
+        if (fd_ >= 0) ::close(fd_);
+        fd_ = ::socket(to.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fd_ < 0) return io_result::failed(std::strerror(errno));
+        if (::connect(fd_, reinterpret_cast<const sockaddr*>(&to.address), to.length) == 0)
+            return io_result::done(0);
+        if (errno == EINPROGRESS || errno == EINTR) return io_result::wait(POLLOUT);
+        return io_result::failed(std::strerror(errno));
+    }
+
+    // After poll() said the connecting socket is writable (or failed): the outcome.
+    [[nodiscard]] io_result connected() const {
+        int status = 0;
+        socklen_t length = sizeof status;
+        if (::getsockopt(fd_, SOL_SOCKET, SO_ERROR, &status, &length) != 0) status = errno;
+        return status == 0 ? io_result::done(0) : io_result::failed(std::strerror(status));
+    }
 
     // Reads what is there, up to n octets.
     [[nodiscard]] io_result read(char* p, std::size_t n) {
@@ -194,46 +185,47 @@ public:
         }
     }
 
-    // The TLS handshake (RFC 3207), within `timeout`. On success `info` describes the
-    // connection; on failure it says why (nothing but the handshake's alert was sent).
-    [[nodiscard]] bool start_tls(const tls_settings& tls, std::chrono::milliseconds timeout,
-                                 std::string& info) {
+    // Prepares the TLS handshake (RFC 3207); false and `error` when OpenSSL cannot.
+    [[nodiscard]] bool start_tls(const tls_settings& tls, std::string& error) {
 #if SMTPP_EXAMPLES_TLS
-        const clock::time_point deadline = clock::now() + timeout;
-        if (!configure(tls, info)) return false;
-        for (;;) {
-            ERR_clear_error();
-            errno = 0;
-            const int r = SSL_connect(ssl_);
-            if (r == 1) break;
-            const io_result status = tls_status(r);
-            if (status.what != io_result::state::wait) {
-                const long verified = SSL_get_verify_result(ssl_);
-                if (tls.verify && verified != X509_V_OK) {
-                    info = std::string("certificate verification failed: ") +
-                           X509_verify_cert_error_string(verified) + " (checked for " + tls.name +
-                           ")";
-                } else {
-                    info = status.what == io_result::state::eof ? "the server closed the connection"
-                                                                : status.error;
-                }
-                return false;
-            }
-            if (!wait_until(fd_, status.events, deadline)) {
-                info = "timed out after " + seconds_text(timeout);
-                return false;
-            }
-        }
-        established_ = true;
-        info = std::string(SSL_get_version(ssl_)) + " " + SSL_get_cipher_name(ssl_) +
-               (tls.verify ? ", certificate verified for " + tls.name
-                           : ", certificate NOT verified (--insecure)");
-        return true;
+        return configure(tls, error);
 #else
         (void)tls;
-        (void)timeout;
-        info = "built without OpenSSL";
+        error = "built without OpenSSL";
         return false;
+#endif
+    }
+
+    // Takes the handshake as far as it goes without waiting. done: `info` describes the
+    // connection; wait: poll for `events` and call again; failed (or eof): `info` says why
+    // (nothing but the handshake's alert was sent).
+    [[nodiscard]] io_result handshake(const tls_settings& tls, std::string& info) {
+#if SMTPP_EXAMPLES_TLS
+        ERR_clear_error();
+        errno = 0;
+        const int r = SSL_connect(ssl_);
+        if (r == 1) {
+            established_ = true;
+            info = std::string(SSL_get_version(ssl_)) + " " + SSL_get_cipher_name(ssl_) +
+                   (tls.verify ? ", certificate verified for " + tls.name
+                               : ", certificate NOT verified (--insecure)");
+            return io_result::done(0);
+        }
+        io_result status = tls_status(r);
+        if (status.what == io_result::state::wait) return status;
+        const long verified = SSL_get_verify_result(ssl_);
+        if (tls.verify && verified != X509_V_OK) {
+            info = std::string("certificate verification failed: ") +
+                   X509_verify_cert_error_string(verified) + " (checked for " + tls.name + ")";
+        } else {
+            info = status.what == io_result::state::eof ? "the server closed the connection"
+                                                        : status.error;
+        }
+        return io_result::failed(info);
+#else
+        (void)tls;
+        info = "built without OpenSSL";
+        return io_result::failed(info);
 #endif
     }
 
@@ -303,7 +295,7 @@ private:
     bool established_ = false;
     bool broken_ = false;
 #endif
-    int fd_;
+    int fd_ = -1;
 };
 
 } // namespace smtpp_send

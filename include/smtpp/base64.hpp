@@ -1,9 +1,10 @@
-// smtpp: strict base64 (RFC 4648 4) for SASL exchanges (RFC 4954 4).
-//
-// Decoding is as strict as RFC 4954 4 demands of AUTH: only the 64 alphabet characters, "="
-// padding only at the very end and only as much as the length requires, no white space, a
-// length that is a multiple of 4, and no non-zero bits hidden in the last character (so every
-// byte string has exactly one accepted encoding). Nothing allocates and nothing throws.
+/// \file
+/// smtpp: strict base64 (RFC 4648 4) for SASL exchanges (RFC 4954 4).
+///
+/// Decoding is as strict as RFC 4954 4 demands of AUTH: only the 64 alphabet characters, "="
+/// padding only at the very end and only as much as the length requires, no white space, a
+/// length that is a multiple of 4, and no non-zero bits hidden in the last character (so every
+/// byte string has exactly one accepted encoding). Nothing allocates and nothing throws.
 #ifndef SMTPP_BASE64_HPP
 #define SMTPP_BASE64_HPP
 
@@ -94,20 +95,20 @@ private:
 
 } // namespace detail
 
-// The largest number of octets `encoded_size` characters of base64 can decode to; size the
-// buffer for base64_decode with it.
+/// The largest number of octets `encoded_size` characters of base64 can decode to; size the
+/// buffer for base64_decode with it.
 [[nodiscard]] constexpr std::size_t base64_decoded_size_max(std::size_t encoded_size) noexcept {
     return encoded_size / 4 * 3;
 }
 
-// The exact number of characters base64_encode writes for `size` octets (padding included).
-// `size` must be below SIZE_MAX / 4 * 3.
+/// The exact number of characters base64_encode writes for `size` octets (padding included).
+/// `size` must be below SIZE_MAX / 4 * 3.
 [[nodiscard]] constexpr std::size_t base64_encoded_size(std::size_t size) noexcept {
     return (size + 2) / 3 * 4;
 }
 
-// Checks `text` against the strict grammar without decoding it. errc::ok or errc::bad_base64.
-// The empty string is valid (it encodes zero octets).
+/// Checks `text` against the strict grammar without decoding it. errc::ok or errc::bad_base64.
+/// The empty string is valid (it encodes zero octets).
 [[nodiscard]] constexpr errc base64_validate(std::string_view text) noexcept {
     if (text.size() % 4 != 0) return errc::bad_base64;
     std::size_t pad = 0;
@@ -123,11 +124,11 @@ private:
     return errc::ok;
 }
 
-// Decodes `text` into buffer[0, capacity) and points `decoded` at the octets written (views
-// into `buffer`, valid as long as the buffer). Errors: errc::bad_base64 (malformed text, see
-// the top of this header), errc::invalid_argument (capacity below the decoded size; a
-// capacity of base64_decoded_size_max(text.size()) always suffices). On error `decoded` is
-// left unchanged and the buffer content is unspecified.
+/// Decodes `text` into buffer[0, capacity) and points `decoded` at the octets written (views
+/// into `buffer`, valid as long as the buffer). Errors: errc::bad_base64 (malformed text, see
+/// the top of this header), errc::invalid_argument (capacity below the decoded size; a
+/// capacity of base64_decoded_size_max(text.size()) always suffices). On error `decoded` is
+/// left unchanged and the buffer content is unspecified.
 [[nodiscard]] constexpr errc base64_decode(std::string_view text, char* buffer,
                                            std::size_t capacity,
                                            std::string_view& decoded) noexcept {
@@ -152,9 +153,9 @@ private:
     return errc::ok;
 }
 
-// Encodes `bytes` into buffer[0, capacity) and points `encoded` at the text (a view into
-// `buffer`). errc::invalid_argument when capacity < base64_encoded_size(bytes.size()); then
-// nothing is written.
+/// Encodes `bytes` into buffer[0, capacity) and points `encoded` at the text (a view into
+/// `buffer`). errc::invalid_argument when capacity < base64_encoded_size(bytes.size()); then
+/// nothing is written.
 [[nodiscard]] constexpr errc base64_encode(std::string_view bytes, char* buffer,
                                            std::size_t capacity,
                                            std::string_view& encoded) noexcept {
@@ -168,8 +169,8 @@ private:
     return errc::ok;
 }
 
-// Appends the base64 encoding of `bytes` to `out` (anything with append(const char*,
-// std::size_t), e.g. std::string). Cannot fail; throws only what Out::append throws.
+/// Appends the base64 encoding of `bytes` to `out` (anything with append(const char*,
+/// std::size_t), e.g. std::string). Cannot fail; throws only what Out::append throws.
 template <class Out>
 void base64_encode_append(Out& out, std::string_view bytes) {
     detail::base64_stream<Out> stream(out);

@@ -1,39 +1,46 @@
-// smtpp: the client side of one SMTP or LMTP connection, Sans-IO.
-//
-// The session never touches a socket and never calls back into your code:
-//
-//   client_session c(config);                        // config.validate() == errc::ok
-//   after every receive(), consume_output() and call below, pull events until need_data:
-//     ready: c.send_mail(envelope) or c.quit();  send_body: c.send_body(piece)... c.end_body()
-//     recipient_result, message_result: the verdicts;  tls_handshake: handshake, then
-//     c.tls_established();  closed: write pending_output(), close the connection
-//   write pending_output() to the socket; consume_output(bytes_written) once written
-//
-// The same contract as server_session: receive() copies what it takes (up to
-// limits.input_buffer unread octets) and returns how much; receive_in_place() reads in place
-// for fuzzers and benchmarks; pending_output() stays valid and unchanged until consume_output()
-// has taken it all, whatever is queued meanwhile; waiting() and timeout_expired() carry the
-// RFC 5321 4.5.3.2 timeouts (client_config::timeout).
-//
-// Flow: greeting -> EHLO (HELO fallback on 5xx) -> STARTTLS -> EHLO -> AUTH -> `ready`; then
-// any number of transactions, each ended by message_result event(s) and `ready` again;
-// quit() -> QUIT -> 221 -> `closed`. With PIPELINING, MAIL, every RCPT and DATA go out as one
-// group and replies are matched to commands by counting (RFC 2920 3.1); otherwise one command
-// at a time (RFC 5321 4.3.1). One transaction at a time: send_mail() is allowed at `ready`.
-//
-// Body pacing: send_body() refuses a piece with output_full while limits.output_buffer octets
-// are unsent; a `send_body` event follows once enough was consumed, so call next_event() after
-// consume_output(), not only after receive().
-//
-// Replies are judged by the class their command allows (RFC 5321 4.3.2): only a 2yz completes
-// a command (a 3yz for DATA, and AUTH's 334 challenges). Any other positive reply answers
-// nothing; whatever is outstanding fails as temporary (retried, never lost) and the session
-// ends. So does a reply read before its command was handed out by pending_output() (RFC 5321
-// 4.2: the server cannot have seen the command yet), a reply when no command is outstanding,
-// and a reply holding NUL. Replies are read liberally where it is safe
-// (client_config::reply_line_limit, lenient_mixed_reply_codes); text with other controls
-// (ESC, DEL, ...) is acted on by its code and marked reply::controls: log it with
-// append_printable() (<smtpp/printable.hpp>), never as it is.
+/// \file
+/// smtpp: the client side of one SMTP or LMTP connection, Sans-IO.
+///
+/// The session never touches a socket and never calls back into your code:
+///
+/// ```unparsed
+///   client_session c(config);                        // config.validate() == errc::ok
+///   after every receive(), consume_output() and call below, pull events until need_data:
+///     ready: c.send_mail(envelope) or c.quit();  send_body: c.send_body(piece)... c.end_body()
+///     recipient_result, message_result: the verdicts;  tls_handshake: handshake, then
+///     c.tls_established();  closed: write pending_output(), close the connection
+///   write pending_output() to the socket; consume_output(bytes_written) once written
+/// ```
+///
+/// The same contract as server_session: receive() copies what it takes (up to
+/// limits.input_buffer unread octets) and returns how much; receive_in_place() reads in place
+/// for fuzzers and benchmarks; pending_output() stays valid and unchanged until consume_output()
+/// has taken it all, whatever is queued meanwhile; waiting() and timeout_expired() carry the
+/// RFC 5321 4.5.3.2 timeouts (client_config::timeout).
+///
+/// Flow: greeting -> EHLO (HELO fallback on 5xx) -> STARTTLS -> EHLO -> AUTH -> `ready`; then
+/// any number of transactions, each ended by message_result event(s), and `ready` for the next;
+/// quit() -> QUIT -> 221 -> `closed`. With PIPELINING, MAIL, every RCPT and DATA go out as one
+/// group and replies are matched to commands by counting (RFC 2920 3.1); otherwise one command
+/// at a time (RFC 5321 4.3.1). send_mail() is allowed at `ready`. With PIPELINING (and
+/// client_config::pipeline_transactions) `ready` comes once a message's content is out, before
+/// its result, so the next MAIL follows the end of data without a round trip: match results to
+/// messages by client_event::transaction, and keep reading events until `closed` after quit()
+/// (every result comes before it).
+///
+/// Body pacing: send_body() refuses a piece with output_full while limits.output_buffer octets
+/// are unsent; a `send_body` event follows once enough was consumed, so call next_event() after
+/// consume_output(), not only after receive().
+///
+/// Replies are judged by the class their command allows (RFC 5321 4.3.2): only a 2yz completes
+/// a command (a 3yz for DATA, and AUTH's 334 challenges). Any other positive reply answers
+/// nothing; whatever is outstanding fails as temporary (retried, never lost) and the session
+/// ends. So does a reply read before its command was handed out by pending_output() (RFC 5321
+/// 4.2: the server cannot have seen the command yet), a reply when no command is outstanding,
+/// and a reply holding NUL. Replies are read liberally where it is safe
+/// (client_config::reply_line_limit, lenient_mixed_reply_codes); text with other controls
+/// (ESC, DEL, ...) is acted on by its code and marked reply::controls: log it with
+/// append_printable() (`<smtpp/printable.hpp>`), never as it is.
 #ifndef SMTPP_CLIENT_SESSION_HPP
 #define SMTPP_CLIENT_SESSION_HPP
 
@@ -63,8 +70,9 @@ SMTPP_NAMESPACE_BEGIN
 
 namespace detail {
 
-// The transaction in progress, from send_mail() to its last result; `= {}` starts the next.
+// A transaction, from send_mail() to its last result; `= {}` starts the next.
 struct client_transaction {
+    std::uint32_t id = 0; // 1 for the session's first send_mail(), then 2, ...; 0: none
     body_type body = body_type::unspecified;
     bool chunked = false; // the body goes by BDAT
     std::size_t recipient_count = 0;
@@ -77,129 +85,139 @@ struct client_transaction {
     bool body_blocked = false;     // send_body() said output_full: a send_body event is owed
     bool lmtp_final = false;       // LMTP: the per-recipient replies after the body are due
     bool last_chunk_waits = false; // lockstep BDAT: the last chunk waits for a reply
+    bool chunk_refused = false;    // a BDAT chunk was refused: RSET even after the last reply
 };
 
 } // namespace detail
 
+/// The client side of one SMTP or LMTP connection: replies from the server go in, events come
+/// out, your calls queue the commands. The contract is described with client_session.hpp.
 class client_session {
 public:
-    // Creates a session that waits for the server's greeting; the config is copied. An invalid
-    // configuration (client_config::validate()) makes the first event `closed` with
-    // invalid_config; nothing is ever sent.
+    /// Creates a session that waits for the server's greeting; the config is copied. An invalid
+    /// configuration (client_config::validate()) makes the first event `closed` with
+    /// invalid_config; nothing is ever sent.
     explicit client_session(const client_config& config);
 
     client_session(const client_session&) = delete;
     client_session& operator=(const client_session&) = delete;
+    /// Moves the session; as any mutating call, it ends the views handed out before.
     client_session(client_session&&) = default;
+    /// Moves the session; as any mutating call, it ends the views handed out before.
     client_session& operator=(client_session&&) = default;
     ~client_session() = default;
 
     // ---- input ----
 
-    // Copies bytes received from the server, up to limits.input_buffer unread octets, and
-    // returns how many it took (offer the rest again once wants_read() is true). 0 once
-    // closed, after receive_eof(), or while receive_in_place() bytes are unread. Between the 220 to
-    // STARTTLS and tls_established() every byte is taken and dropped (RFC 3207 4.2: plaintext after
-    // the 220 is never taken as a reply).
+    /// Copies bytes received from the server, up to limits.input_buffer unread octets, and
+    /// returns how many it took (offer the rest again once wants_read() is true). 0 once
+    /// closed, after receive_eof(), or while receive_in_place() bytes are unread. Between the 220
+    /// to STARTTLS and tls_established() every byte is taken and dropped (RFC 3207 4.2: plaintext
+    /// after the 220 is never taken as a reply).
     [[nodiscard]] std::size_t receive(std::string_view bytes);
-    // Reads the bytes in place: keep them valid and unchanged while reading_in_place() is
-    // true (it is false by the time next_event() returns need_data). Errors: invalid_state
-    // while earlier bytes are unread or after receive_eof() (nothing taken),
-    // connection_closed once closed.
+    /// Reads the bytes in place: keep them valid and unchanged while reading_in_place() is
+    /// true (it is false by the time next_event() returns need_data). Errors: invalid_state
+    /// while earlier bytes are unread or after receive_eof() (nothing taken),
+    /// connection_closed once closed.
     [[nodiscard]] errc receive_in_place(std::string_view bytes) noexcept;
-    // True while bytes given to receive_in_place() are unread (the session may still point
-    // into them); false once every one was read or copied.
+    /// True while bytes given to receive_in_place() are unread (the session may still point
+    /// into them); false once every one was read or copied.
     [[nodiscard]] bool reading_in_place() const noexcept { return !in_.drained(); }
-    // The server closed the connection; reported once the bytes received before it are read.
+    /// The server closed the connection; reported once the bytes received before it are read.
     void receive_eof() noexcept { eof_ = true; }
 
-    // The next event; need_data when the session waits for input or for the caller. Views in
-    // the event are valid until the next mutating call.
+    /// The next event; need_data when the session waits for input or for the caller. Views in
+    /// the event are valid until the next mutating call.
     [[nodiscard]] client_event next_event();
 
     // ---- output ----
 
-    // The oldest unsent bytes; valid and unchanged until consume_output() has taken all of
-    // them. Possibly not all that is queued: ask again after consume_output(). Calling it hands
-    // the bytes out: later output queues behind them, and a reply may answer a command only
-    // once it was handed out. To ask whether anything is queued, use pending_output_size() or
-    // wants_write().
+    /// The oldest unsent bytes; valid and unchanged until consume_output() has taken all of
+    /// them. Possibly not all that is queued: ask again after consume_output(). Calling it hands
+    /// the bytes out: later output queues behind them, and a reply may answer a command only
+    /// once it was handed out. To ask whether anything is queued, use pending_output_size() or
+    /// wants_write().
     [[nodiscard]] std::string_view pending_output() const noexcept {
         const std::string_view front = out_.front();
         if (written_ + front.size() > handed_out_) handed_out_ = written_ + front.size();
         return front;
     }
+    /// Every unsent byte queued, pending_output() and what follows it.
     [[nodiscard]] std::size_t pending_output_size() const noexcept { return out_.size(); }
-    // Marks the first `n` octets of pending_output() as sent (clamped to its size).
+    /// Marks the first `n` octets of pending_output() as sent (clamped to its size).
     void consume_output(std::size_t n);
 
-    // True while the session takes bytes from the server.
+    /// True while the session takes bytes from the server.
     [[nodiscard]] bool wants_read() const noexcept;
-    // How many octets receive() takes now: read at most this much into a buffer you reuse,
-    // and nothing is ever left over (0 while wants_read() is false).
+    /// How many octets receive() takes now: read at most this much into a buffer you reuse,
+    /// and nothing is ever left over (0 while wants_read() is false).
     [[nodiscard]] std::size_t input_room() const noexcept {
         return wants_read() ? config_.limit.input_buffer - in_.held_unread() : 0;
     }
+    /// True when output is queued (pending_output_size() is not 0).
     [[nodiscard]] bool wants_write() const noexcept { return !out_.empty(); }
-    // True once the `closed` event is due: send what pending_output() still holds, then close.
+    /// True once the `closed` event is due: send what pending_output() still holds, then close.
     [[nodiscard]] bool is_closed() const noexcept { return closed_; }
-    // True with implicit TLS or after tls_established().
+    /// True with implicit TLS or after tls_established().
     [[nodiscard]] bool tls_active() const noexcept { return tls_; }
-    // True after a 235 reply to AUTH.
+    /// True after a 235 reply to AUTH.
     [[nodiscard]] bool authenticated() const noexcept { return authenticated_; }
-    // True between `ready` and the next send_mail() or quit() (also after a refused
-    // send_mail(), which leaves the session ready).
+    /// True between `ready` and the next send_mail() or quit() (also after a refused
+    /// send_mail(), which leaves the session ready).
     [[nodiscard]] bool is_ready() const noexcept { return phase_ == phase::idle && !closed_; }
+    /// The number of the transaction the last accepted send_mail() started: 1 for the first,
+    /// then 2, ... (0 before any). Its events carry it in client_event::transaction.
+    [[nodiscard]] std::uint32_t last_transaction() const noexcept { return transactions_; }
 
-    // What the last EHLO/LHLO reply advertised (nothing after HELO or before EHLO, and
-    // forgotten at tls_established()). Views valid until the next mutating call.
+    /// What the last EHLO/LHLO reply advertised (nothing after HELO or before EHLO, and
+    /// forgotten at tls_established()). Views valid until the next mutating call.
     [[nodiscard]] const capabilities& server_capabilities() const noexcept { return caps_; }
 
-    // What the session waits for and for how long (see timeouts.hpp).
+    /// What the session waits for and for how long (see timeouts.hpp).
     [[nodiscard]] wait_state waiting() const noexcept;
-    // The wait waiting() described ran out: whatever is outstanding fails as temporary
-    // (timed_out) and the session closes. invalid_state when it waits for nothing.
+    /// The wait waiting() described ran out: whatever is outstanding fails as temporary
+    /// (timed_out) and the session closes. invalid_state when it waits for nothing.
     [[nodiscard]] errc timeout_expired();
 
     // ---- commands ----
 
-    // Starts a transaction: queues MAIL FROM, one RCPT TO per recipient and (DATA mode) DATA.
-    // Allowed only when is_ready() (else invalid_state, nothing changes). Refuses, before any
-    // byte is queued, what the server cannot take (check_envelope(), envelope.hpp): the
-    // session then stays ready for the next send_mail() or quit(); nothing else reports it.
-    // Parameters of extensions the server did not advertise are left out (RFC 5321 4.1.1.3).
+    /// Starts a transaction: queues MAIL FROM, one RCPT TO per recipient and (DATA mode) DATA.
+    /// Allowed only when is_ready() (else invalid_state, nothing changes). Refuses, before any
+    /// byte is queued, what the server cannot take (check_envelope(), envelope.hpp): the
+    /// session then stays ready for the next send_mail() or quit(); nothing else reports it.
+    /// Parameters of extensions the server did not advertise are left out (RFC 5321 4.1.1.3).
     [[nodiscard]] errc send_mail(const envelope& message);
 
-    // Queues a piece of the message content; allowed after a `send_body` event until
-    // end_body(). Text bodies are CRLF-normalised (unless normalize_line_endings is off) and
-    // dot-stuffed for DATA; with BDAT each piece becomes one chunk. Errors (nothing queued):
-    // invalid_state (not in the body, or the server already refused the message: stop
-    // sending, a message_result says why), output_full (drain pending_output() first; a
-    // `send_body` event follows when more is welcome), eight_bit_not_allowed,
-    // binary_not_allowed (NUL in a text body), text_line_too_long (a line over 998 octets in a
-    // text body), bare_cr, bare_lf.
+    /// Queues a piece of the message content; allowed after a `send_body` event until
+    /// end_body(). Text bodies are CRLF-normalised (unless normalize_line_endings is off) and
+    /// dot-stuffed for DATA; with BDAT each piece becomes one chunk. Errors (nothing queued):
+    /// invalid_state (not in the body, or the server already refused the message: stop
+    /// sending, a message_result says why), output_full (drain pending_output() first; a
+    /// `send_body` event follows when more is welcome), eight_bit_not_allowed,
+    /// binary_not_allowed (NUL in a text body), text_line_too_long (a line over 998 octets in a
+    /// text body), bare_cr, bare_lf.
     [[nodiscard]] errc send_body(std::string_view piece);
 
-    // Ends the message content: CRLF if the last line lacks one, then "." (DATA) or the last
-    // BDAT chunk. Errors: invalid_state (not in the body), bare_cr (a trailing CR when bare
-    // line endings are refused).
+    /// Ends the message content: CRLF if the last line lacks one, then "." (DATA) or the last
+    /// BDAT chunk. Errors: invalid_state (not in the body), bare_cr (a trailing CR when bare
+    /// line endings are refused).
     [[nodiscard]] errc end_body();
 
-    // Queues QUIT (RFC 5321 4.1.1.10); the session closes when 221 (or EOF) arrives. Allowed
-    // whenever the session is not closed, not in the middle of a message body or a TLS
-    // handshake, and QUIT is not queued yet; otherwise invalid_state.
+    /// Queues QUIT (RFC 5321 4.1.1.10); the session closes when 221 (or EOF) arrives. Allowed
+    /// whenever the session is not closed, not in the middle of a message body or a TLS
+    /// handshake, and QUIT is not queued yet; otherwise invalid_state.
     [[nodiscard]] errc quit();
 
-    // Reports that the TLS handshake asked for by a `tls_handshake` event succeeded. The
-    // session forgets the capabilities and sends EHLO again (RFC 3207 4.2). invalid_state
-    // otherwise.
+    /// Reports that the TLS handshake asked for by a `tls_handshake` event succeeded. The
+    /// session forgets the capabilities and sends EHLO again (RFC 3207 4.2). invalid_state
+    /// otherwise.
     [[nodiscard]] errc tls_established();
 
-    // Answers an `auth_challenge` with `response` (raw octets; base64-encoded on the wire).
-    // invalid_state unless a challenge is waiting.
+    /// Answers an `auth_challenge` with `response` (raw octets; base64-encoded on the wire).
+    /// invalid_state unless a challenge is waiting.
     [[nodiscard]] errc auth_respond(std::string_view response);
-    // Cancels the exchange with "*" (RFC 4954 4); the server's reply ends the AUTH attempt.
-    // invalid_state unless a challenge is waiting.
+    /// Cancels the exchange with `"*"` (RFC 4954 4); the server's reply ends the AUTH attempt.
+    /// invalid_state unless a challenge is waiting.
     [[nodiscard]] errc auth_cancel();
 
 private:
@@ -218,6 +236,11 @@ private:
     // ---- events ----
     [[nodiscard]] static client_event simple_event(kind k) noexcept;
     [[nodiscard]] client_event reply_event(kind k) const noexcept;
+    [[nodiscard]] static client_event about(client_event event,
+                                            const detail::client_transaction& t) noexcept {
+        event.transaction = t.id;
+        return event;
+    }
     void push_error(errc error, bool with_reply);
     void become_ready();
 
@@ -252,7 +275,12 @@ private:
     void on_data();
     void start_body();
     void on_bdat();
-    void on_end_of_data(std::uint32_t index);
+    void on_end_of_data(detail::command_in_flight waiting);
+    [[nodiscard]] detail::client_transaction&
+    transaction_of(const detail::command_in_flight& waiting) noexcept {
+        return prior_.id != 0 && waiting.transaction == prior_.id ? prior_ : txn_;
+    }
+    void maybe_ready_early();
     void report_failure(errc error, bool with_reply);
     void maybe_finish_envelope();
     void expect_end_of_data();
@@ -274,7 +302,8 @@ private:
     void start_quit();
     void close_with(errc cause, bool with_reply = false);
     void fail_outstanding(errc cause, bool with_reply);
-    void push_temporary(kind k, std::size_t recipient, errc cause, bool with_reply);
+    void push_temporary(kind k, std::size_t recipient, errc cause, bool with_reply,
+                        const detail::client_transaction& t);
     void new_wait() noexcept { ++wait_serial_; }
 
     [[nodiscard]] std::uint16_t reply_code() const noexcept { return reply_.code; }
@@ -313,6 +342,10 @@ private:
     std::uint64_t body_octets_written_ = 0;
 
     detail::client_transaction txn_;
+    // With PIPELINING, the transaction whose end-of-data replies are still due while txn_'s
+    // commands follow it (RFC 2920 3.1); id 0 when there is none.
+    detail::client_transaction prior_;
+    std::uint32_t transactions_ = 0;      // send_mail() calls accepted
     std::vector<std::uint32_t> accepted_; // envelope indexes of the accepted recipients
     std::string last_chunk_;              // lockstep BDAT: the held-back last chunk (<= CRLF)
     data_encoder encoder_{};              // text bodies: CRLF normalisation, dot-stuffing, checks
@@ -381,7 +414,7 @@ inline client_event client_session::next_event() {
         release_staged();
         if (txn_.body_blocked && body_writable()) {
             txn_.body_blocked = false;
-            return simple_event(kind::send_body);
+            return about(simple_event(kind::send_body), txn_);
         }
         if (!read_one_reply()) return simple_event(kind::need_data);
     }
@@ -543,7 +576,7 @@ inline void client_session::dispatch(detail::command_in_flight waiting) {
     case command::bdat:
         return on_bdat();
     case command::end_of_data:
-        return on_end_of_data(waiting.recipient);
+        return on_end_of_data(waiting);
     case command::rset:
         if (!quitting_) become_ready();
         return;
@@ -566,7 +599,10 @@ inline void client_session::protocol_failure() {
 
 inline void client_session::on_eof() {
     eof_ = false;
-    if (quitting_) return close_with(errc::ok);
+    // After QUIT, losing its reply is a normal end; losing one due before it is not (QUIT may
+    // follow the end of data in one group).
+    const bool only_quit_due = !commands_.awaiting() || commands_.front().command == command::quit;
+    if (quitting_ && only_quit_due) return close_with(errc::ok);
     const bool busy = commands_.awaiting() || phase_ == phase::body;
     close_with(busy ? errc::peer_closed_early : errc::connection_closed);
 }
@@ -793,6 +829,8 @@ inline errc client_session::send_mail(const envelope& message) {
 inline void client_session::begin_transaction(const envelope& message) {
     phase_ = phase::envelope;
     txn_ = {};
+    txn_.id = ++transactions_;
+    commands_.set_transaction(txn_.id);
     txn_.body = message.body;
     txn_.chunked =
         message.body == body_type::binary_mime || (config_.use_chunking && caps_.chunking);
@@ -827,7 +865,7 @@ inline void client_session::on_mail() {
 inline void client_session::on_rcpt(std::uint32_t index) {
     ++txn_.replied;
     if (txn_.mail_ok) {
-        client_event event = reply_event(kind::recipient_result);
+        client_event event = about(reply_event(kind::recipient_result), txn_);
         event.recipient = index;
         // RFC 5321 4.5.3.1.10: 552 to RCPT means "too many recipients", try again later.
         if (event.reply.code == 552) event.result = outcome::temporary;
@@ -860,7 +898,7 @@ inline void client_session::on_data() {
 inline void client_session::start_body() {
     phase_ = phase::body;
     new_wait();
-    events_.push(simple_event(kind::send_body));
+    events_.push(about(simple_event(kind::send_body), txn_));
 }
 
 inline void client_session::on_bdat() {
@@ -869,24 +907,45 @@ inline void client_session::on_bdat() {
             txn_.last_chunk_waits = false;
             (void)send_chunk(last_chunk_, true);
         }
-        return;
+        return maybe_ready_early();
     }
-    // RFC 3030 2: no more BDAT after a failed chunk; RSET once the replies are in.
+    // RFC 3030 2: no more BDAT after a failed chunk; RSET once the replies are in, whatever
+    // the last chunk's reply says (the server's state is not known).
     txn_.last_chunk_waits = false;
+    txn_.chunk_refused = true;
     report_failure(errc::ok, true);
     phase_ = phase::finishing;
     maybe_finish_envelope();
 }
 
-inline void client_session::on_end_of_data(std::uint32_t index) {
-    if (!txn_.result_reported) {
-        client_event event = reply_event(kind::message_result);
-        event.recipient = index;
+// The reply to the end of data ends the transaction, whatever it says (RFC 5321 4.1.1.4): no
+// RSET is due after it unless a BDAT chunk was refused.
+inline void client_session::on_end_of_data(detail::command_in_flight waiting) {
+    detail::client_transaction& t = transaction_of(waiting);
+    if (!t.result_reported) {
+        client_event event = about(reply_event(kind::message_result), t);
+        event.recipient = waiting.recipient;
         event.for_recipient = config_.lmtp;
         events_.push(event);
     }
-    if (!config_.lmtp) txn_.result_reported = true;
-    maybe_finish_envelope();
+    if (!config_.lmtp) t.result_reported = true;
+    if (!t.chunk_refused) t.needs_rset = false;
+    if (&t == &txn_) return maybe_finish_envelope();
+    const bool more_due = commands_.awaiting() && commands_.front().transaction == t.id;
+    if (!more_due) prior_ = {};
+}
+
+// RFC 2920 3.1: with PIPELINING the message content may be followed by the next MAIL in the
+// same group. Once only the end-of-data replies of a transaction that has failed in nothing
+// are due, it becomes the prior one and the session is ready for the next.
+inline void client_session::maybe_ready_early() {
+    if (!config_.pipeline_transactions || !pipelining() || quitting_ || closed_) return;
+    if (phase_ != phase::finishing || !txn_.body_ended || txn_.needs_rset) return;
+    if (txn_.result_reported || prior_.id != 0 || commands_.staged_count() != 0) return;
+    if (!commands_.awaiting() || commands_.front().command != command::end_of_data) return;
+    prior_ = txn_;
+    txn_ = {};
+    become_ready();
 }
 
 // Reports the message as failed, once: with the current reply, or (no reply) only `error`.
@@ -894,8 +953,8 @@ inline void client_session::report_failure(errc error, bool with_reply) {
     txn_.needs_rset = true;
     if (txn_.result_reported) return;
     txn_.result_reported = true;
-    client_event event =
-        with_reply ? reply_event(kind::message_result) : simple_event(kind::message_result);
+    client_event event = about(
+        with_reply ? reply_event(kind::message_result) : simple_event(kind::message_result), txn_);
     event.error = error;
     if (!with_reply) event.result = txn_.worst_recipient;
     events_.push(event);
@@ -971,10 +1030,15 @@ inline errc client_session::end_body() {
         encoder_ = probe;
     }
     txn_.body_ended = true;
-    // BDAT: the closing segment without its ".\r\n" is the last chunk (no stuffing).
-    if (txn_.chunked) return send_chunk(tail.substr(0, tail.size() - 3), true);
+    if (txn_.chunked) {
+        // BDAT: the closing segment without its ".\r\n" is the last chunk (no stuffing).
+        const errc e = send_chunk(tail.substr(0, tail.size() - 3), true);
+        maybe_ready_early();
+        return e;
+    }
     out_.append(tail);
     expect_end_of_data();
+    maybe_ready_early();
     return errc::ok;
 }
 
@@ -1066,30 +1130,36 @@ inline void client_session::close_with(errc cause, bool with_reply) {
 
 // Everything still outstanding fails as temporary, with `cause` as its error: the reply that
 // ended the session (421, an unexpected one), a malformed reply, a timeout, EOF.
+// The prior transaction's results come first, as its replies would have.
 inline void client_session::fail_outstanding(errc cause, bool with_reply) {
     const bool in_transaction =
         phase_ == phase::envelope || phase_ == phase::body || phase_ == phase::finishing;
+    if (prior_.id != 0 && !prior_.result_reported && !prior_.lmtp_final) {
+        push_temporary(kind::message_result, 0, cause, with_reply, prior_);
+    }
     commands_.drain([&](detail::command_in_flight waiting) {
+        const detail::client_transaction& t = transaction_of(waiting);
         // A refused MAIL already failed the message; its RCPTs have nothing left to report.
-        if (waiting.command == command::rcpt && (txn_.mail_ok || !txn_.result_reported)) {
-            push_temporary(kind::recipient_result, waiting.recipient, cause, with_reply);
+        if (waiting.command == command::rcpt && (t.mail_ok || !t.result_reported)) {
+            push_temporary(kind::recipient_result, waiting.recipient, cause, with_reply, t);
         }
-        if (waiting.command == command::end_of_data && txn_.lmtp_final && !txn_.result_reported) {
-            push_temporary(kind::message_result, waiting.recipient, cause, with_reply);
+        if (waiting.command == command::end_of_data && t.lmtp_final && !t.result_reported) {
+            push_temporary(kind::message_result, waiting.recipient, cause, with_reply, t);
         }
     });
+    prior_ = {};
     // LMTP after the end of data reports per recipient (above); otherwise one result.
     if (in_transaction && !txn_.result_reported && !txn_.lmtp_final) {
-        push_temporary(kind::message_result, 0, cause, with_reply);
+        push_temporary(kind::message_result, 0, cause, with_reply, txn_);
     }
     txn_.result_reported = true;
 }
 
 inline void client_session::push_temporary(kind k, std::size_t recipient, errc cause,
-                                           bool with_reply) {
-    client_event event = with_reply ? reply_event(k) : simple_event(k);
+                                           bool with_reply, const detail::client_transaction& t) {
+    client_event event = about(with_reply ? reply_event(k) : simple_event(k), t);
     event.recipient = recipient;
-    event.for_recipient = k == kind::message_result && txn_.lmtp_final;
+    event.for_recipient = k == kind::message_result && t.lmtp_final;
     event.result = outcome::temporary;
     event.error = cause;
     events_.push(event);

@@ -1,32 +1,35 @@
-// smtpp: one SMTP/LMTP command line (without its CRLF) -> a typed `command`, or the reply the
-// line calls for (RFC 5321 4.1.1-4.1.2, 4.3.2 and the extensions' parameters).
-//
-// parse_command is pure: no allocation, no exceptions, views into the caller's line. It judges
-// syntax only; sequencing, policy (504 for an unknown AUTH mechanism, 552 for SIZE above the
-// limit, 530 ...) and line length belong to the session.
-//
-// Reply codes and enhanced status codes (RFC 3463) it chooses:
-//   500 5.5.2  not a command: unknown verb, empty line, NUL or 8-bit octets in the verb
-//   501 5.5.2  a known verb glued to a control or punctuation octet ("RSET\nRSET")
-//   502 5.5.1  recognised but not implemented (TURN, ETRN, ATRN, SEND, SOML, SAML, BURL)
-//   501 5.5.2  the argument does not match the command's grammar (missing, unexpected,
-//              malformed, AUTH base64 per RFC 4954 4, esmtp-param syntax per RFC 5321 4.1.2)
-//   501 5.5.4  well-formed parameter with a bad value, duplicated, or too many parameters
-//   501 5.1.7 / 5.1.3  MAIL / RCPT address syntax or length (RFC 5321 4.1.2, 4.5.3.1)
-//   553 5.6.7  8-bit address without SMTPUTF8 in effect (RFC 6531 3.5)
-//   555 5.5.4  parameter of an extension not offered, or unknown (RFC 5321 4.1.1.11)
-//
-// Decisions where the texts leave room:
-//   - unknown MAIL/RCPT parameters are 555 unless command_options::allow_unknown_params, which
-//     keeps them in command::extra for the application (conformance S-5321-4.1.1.11-a);
-//   - SIZE is 1*20DIGIT: more digits are 501; a well-formed value above 2^64-1 reads as
-//     2^64-1, a size above every limit (552 from the session), never a syntax error;
-//   - ENVID/ORCPT xtext wants upper-case hex (RFC 3461 4), AUTH= takes either case (RFC 4954 8);
-//   - HELO takes a Domain only (RFC 5321 4.1.1.1), EHLO/LHLO also an address literal; the
-//     name must be ASCII (RFC 6531 3.7.1);
-//   - VRFY/EXPN/HELP take free text (printable ASCII or UTF-8), NOOP anything but NUL;
-//   - within one line, the first error found wins: path, then parameter syntax, then each
-//     parameter in order.
+/// \file
+/// smtpp: one SMTP/LMTP command line (without its CRLF) -> a typed `command`, or the reply the
+/// line calls for (RFC 5321 4.1.1-4.1.2, 4.3.2 and the extensions' parameters).
+///
+/// parse_command is pure: no allocation, no exceptions, views into the caller's line. It judges
+/// syntax only; sequencing, policy (504 for an unknown AUTH mechanism, 552 for SIZE above the
+/// limit, 530 ...) and line length belong to the session.
+///
+/// Reply codes and enhanced status codes (RFC 3463) it chooses:
+/// ```unparsed
+///   500 5.5.2  not a command: unknown verb, empty line, NUL or 8-bit octets in the verb
+///   501 5.5.2  a known verb glued to a control or punctuation octet (`"RSET\nRSET"`)
+///   502 5.5.1  recognised but not implemented (TURN, ETRN, ATRN, SEND, SOML, SAML, BURL)
+///   501 5.5.2  the argument does not match the command's grammar (missing, unexpected,
+///              malformed, AUTH base64 per RFC 4954 4, esmtp-param syntax per RFC 5321 4.1.2)
+///   501 5.5.4  well-formed parameter with a bad value, duplicated, or too many parameters
+///   501 5.1.7 / 5.1.3  MAIL / RCPT address syntax or length (RFC 5321 4.1.2, 4.5.3.1)
+///   553 5.6.7  8-bit address without SMTPUTF8 in effect (RFC 6531 3.5)
+///   555 5.5.4  parameter of an extension not offered, or unknown (RFC 5321 4.1.1.11)
+/// ```
+///
+/// Decisions where the texts leave room:
+///   - unknown MAIL/RCPT parameters are 555 unless command_options::allow_unknown_params, which
+///     keeps them in command::extra for the application (conformance S-5321-4.1.1.11-a);
+///   - SIZE is `1*20DIGIT`: more digits are 501; a well-formed value above 2^64-1 reads as
+///     2^64-1, a size above every limit (552 from the session), never a syntax error;
+///   - ENVID/ORCPT xtext wants upper-case hex (RFC 3461 4), AUTH= takes either case (RFC 4954 8);
+///   - HELO takes a Domain only (RFC 5321 4.1.1.1), EHLO/LHLO also an address literal; the
+///     name must be ASCII (RFC 6531 3.7.1);
+///   - VRFY/EXPN/HELP take free text (printable ASCII or UTF-8), NOOP anything but NUL;
+///   - within one line, the first error found wins: path, then parameter syntax, then each
+///     parameter in order.
 #ifndef SMTPP_COMMAND_HPP
 #define SMTPP_COMMAND_HPP
 
@@ -48,6 +51,7 @@
 
 SMTPP_NAMESPACE_BEGIN
 
+/// The command a line names, case-insensitively; command::kind.
 enum class verb {
     helo,
     ehlo,
@@ -64,17 +68,18 @@ enum class verb {
     help,
     starttls,
     auth,
-    unimplemented, // known verbs smtpp does not do (TURN, ETRN, ...): 502
-    unknown,       // 500
+    unimplemented, ///< known verbs smtpp does not do (TURN, ETRN, ...): 502
+    unknown,       ///< 500
 };
 
-// Capacity of command::extra; one more unknown parameter is a 501 (too_many_parameters).
+/// Capacity of command::extra; one more unknown parameter is a 501 (too_many_parameters).
 inline constexpr std::size_t max_extra_params = 8;
 
+/// One MAIL or RCPT parameter, `keyword[=value]`, as views into the command line.
 struct esmtp_param {
-    std::string_view keyword; // as written (compare with detail::iequals)
-    std::string_view value;   // empty when has_value is false
-    bool has_value = false;
+    std::string_view keyword; ///< as written (compare with detail::iequals)
+    std::string_view value;   ///< empty when has_value is false
+    bool has_value = false;   ///< the parameter has an "=" (its value may still be empty)
 };
 
 namespace detail {
@@ -116,60 +121,61 @@ struct kept_param {
 
 } // namespace detail
 
-// A parsed command. Every view points into the line given to parse_command and lives as long
-// as those bytes do. Fields not used by `kind` keep their defaults.
+/// A parsed command. Every view points into the line given to parse_command and lives as long
+/// as those bytes do. Fields not used by `kind` keep their defaults.
 struct command {
-    verb kind = verb::unknown;
-    std::string_view line;      // the whole input line
-    std::string_view verb_text; // as written
-    std::string_view argument;  // everything after "VERB ", trailing white space removed
+    verb kind = verb::unknown;  ///< the command; unknown and unimplemented come with an error
+    std::string_view line;      ///< the whole input line
+    std::string_view verb_text; ///< as written
+    std::string_view argument;  ///< everything after "VERB ", trailing white space removed
 
-    std::string_view domain; // HELO/EHLO/LHLO argument (address literals keep their brackets)
-    host_kind host = host_kind::domain;
+    std::string_view domain; ///< HELO/EHLO/LHLO argument (address literals keep their brackets)
+    host_kind host = host_kind::domain; ///< whether `domain` is a name or an address literal
 
-    path address; // MAIL reverse-path / RCPT forward-path
+    path address; ///< MAIL reverse-path / RCPT forward-path
 
     // MAIL parameters
-    bool has_size = false;
-    std::uint64_t size = 0; // SIZE= value; a well-formed value above 2^64-1 reads 2^64-1
-    body_type body = body_type::unspecified;
-    bool smtputf8 = false;
-    dsn_ret ret = dsn_ret::unspecified;
-    std::string_view envid;      // raw xtext; empty when absent
-    std::string_view auth_param; // raw xtext of AUTH= (decoded: a mailbox or "<>")
-    bool has_auth_param = false;
+    bool has_size = false;  ///< SIZE= was given (RFC 1870)
+    std::uint64_t size = 0; ///< SIZE= value; a well-formed value above 2^64-1 reads 2^64-1
+    body_type body = body_type::unspecified; ///< BODY= (RFC 6152, RFC 3030)
+    bool smtputf8 = false;                   ///< SMTPUTF8 was given (RFC 6531 3.4)
+    dsn_ret ret = dsn_ret::unspecified;      ///< RET= (RFC 3461 4.3)
+    std::string_view envid;                  ///< ENVID= raw xtext; empty when absent
+    std::string_view auth_param;             ///< raw xtext of AUTH= (decoded: a mailbox or `"<>"`)
+    bool has_auth_param = false;             ///< AUTH= was given (RFC 4954 5)
 
     // RCPT parameters
-    unsigned notify = 0;            // notify_* bits; 0 when absent
-    std::string_view orcpt_type;    // addr-type, e.g. "rfc822"; empty when absent
-    std::string_view orcpt_address; // raw xtext
+    unsigned notify = 0;            ///< notify_* bits; 0 when absent
+    std::string_view orcpt_type;    ///< addr-type, e.g. "rfc822"; empty when absent
+    std::string_view orcpt_address; ///< raw xtext
 
-    // Unknown parameters, kept in order (only when command_options::allow_unknown_params):
-    // extra_param(0) ... extra_param(extra_count - 1).
+    /// Unknown parameters, kept in order (only when command_options::allow_unknown_params):
+    /// extra_param(0) ... extra_param(extra_count - 1).
     std::size_t extra_count = 0;
+    /// The unknown parameter number `i`, below extra_count; views into `line`.
     [[nodiscard]] esmtp_param extra_param(std::size_t i) const noexcept {
         SMTPP_ASSERT(i < extra_count); // the slots beyond it are uninitialised
         return extra_storage[i].view(line.data());
     }
-    // Set up to extra_count only. Left uninitialised on purpose: zeroing it would cost every
-    // parse_command call as much as parsing a short command.
+    /// Set up to extra_count only. Left uninitialised on purpose: zeroing it would cost every
+    /// parse_command call as much as parsing a short command.
     detail::kept_param extra_storage[max_extra_params];
 
     // BDAT
-    std::uint64_t bdat_size = 0;
-    bool bdat_last = false;
+    std::uint64_t bdat_size = 0; ///< BDAT chunk size in octets
+    bool bdat_last = false;      ///< BDAT ... LAST: the final chunk of the message
 
     // AUTH ("=" gives has_initial_response with an empty response; base64 is not decoded)
-    std::string_view auth_mechanism;
-    std::string_view auth_initial_response;
-    bool has_initial_response = false;
+    std::string_view auth_mechanism;        ///< AUTH mechanism name, as written
+    std::string_view auth_initial_response; ///< AUTH initial response, still base64
+    bool has_initial_response = false;      ///< AUTH carried an initial response, maybe "="
 
-    // VRFY/EXPN argument without a trailing " SMTPUTF8" (RFC 6531 3.7.4.2); HELP/NOOP argument
+    /// VRFY/EXPN argument without a trailing " SMTPUTF8" (RFC 6531 3.7.4.2); HELP/NOOP argument
     std::string_view vrfy_argument;
-    bool vrfy_smtputf8 = false;
+    bool vrfy_smtputf8 = false; ///< VRFY/EXPN ended with " SMTPUTF8" (RFC 6531 3.7.4.2)
 
-    // Back to a default-constructed command, but for extra_storage (see above). One
-    // assignment a statement: chained ones (a = b = {}) make GCC store halves of a view and
+    /// Back to a default-constructed command, but for extra_storage (see above).
+    // One assignment a statement: chained ones (a = b = {}) make GCC store halves of a view and
     // load them back whole, a store-forwarding stall that cost more than parsing a command.
     void reset() noexcept {
         kind = verb::unknown;
@@ -201,27 +207,29 @@ struct command {
     }
 };
 
-// What the server offers, and the leniencies it allows (strict by default).
+/// What the server offers, and the leniencies it allows (strict by default).
 struct command_options {
-    address_options address; // limits; allow_utf8 applies to RCPT (the session sets it when
-                             // the transaction's MAIL carried SMTPUTF8). MAIL ignores it and
-                             // allows UTF-8 only with its own SMTPUTF8 parameter.
-    // Extensions offered; parameters of the others are answered 555 5.5.4.
+    address_options address; ///< limits; allow_utf8 applies to RCPT (the session sets it when
+                             ///< the transaction's MAIL carried SMTPUTF8). MAIL ignores it and
+                             ///< allows UTF-8 only with its own SMTPUTF8 parameter.
+    /// Extensions offered; parameters of the others are answered 555 5.5.4.
     extensions offer;
-    bool auth = false; // AUTH offered: MAIL takes the AUTH= parameter (RFC 4954 5)
-    // false: an unknown MAIL/RCPT parameter is 555 (RFC 5321 4.1.1.11). true: it is kept in
-    // command::extra for the application to judge.
+    bool auth = false; ///< AUTH offered: MAIL takes the AUTH= parameter (RFC 4954 5)
+    /// false: an unknown MAIL/RCPT parameter is 555 (RFC 5321 4.1.1.11). true: it is kept in
+    /// command::extra for the application to judge.
     bool allow_unknown_params = false;
-    // Leniency, off by default: accepts "MAIL FROM: <a@b>", which RFC 5321 4.1.2 forbids.
-    // Risk: low; a stricter parser elsewhere may disagree on the address.
+    /// Leniency, off by default: accepts `"MAIL FROM: <a@b>"`, which RFC 5321 4.1.2 forbids.
+    /// Risk: low; a stricter parser elsewhere may disagree on the address.
     bool lenient_space_after_colon = false;
 };
 
+/// What parse_command returns: the command, or the error and the reply it calls for.
 struct command_result {
-    command cmd;
-    errc error = errc::ok;
-    reply_spec reply; // the reply the failure calls for (static text); code 0 on success
+    command cmd;           ///< the command, as far as it was parsed
+    errc error = errc::ok; ///< ok, or why the line was refused
+    reply_spec reply;      ///< the reply the failure calls for (static text); code 0 on success
 
+    /// True when the line is a valid command.
     [[nodiscard]] bool ok() const noexcept { return error == errc::ok; }
 };
 
@@ -923,14 +931,14 @@ inline void parse_command_fresh(std::string_view line, const command_options& op
 
 } // namespace detail
 
-// Parses one command line, given without its CRLF. Trailing spaces and tabs are ignored
-// (RFC 5321 4.1.1); the verb and the argument are separated by exactly one SP. Verbs, FROM:/TO:
-// and parameter keywords are case-insensitive. All views in the result point into `line`.
-// Errors (result.error, with result.reply the reply it calls for, as listed at the top of this
-// header): unknown_command, unimplemented_command, syntax_error, missing_argument,
-// unexpected_argument, nul_byte, bad_base64, the address errors of grammar.hpp, non_ascii,
-// invalid_utf8, bad_parameter, bad_parameter_value, duplicate_parameter, too_many_parameters,
-// unsupported_parameter, number_overflow, bad_xtext.
+/// Parses one command line, given without its CRLF. Trailing spaces and tabs are ignored
+/// (RFC 5321 4.1.1); the verb and the argument are separated by exactly one SP. Verbs, FROM:/TO:
+/// and parameter keywords are case-insensitive. All views in the result point into `line`.
+/// Errors (result.error, with result.reply the reply it calls for, as listed at the top of this
+/// header): unknown_command, unimplemented_command, syntax_error, missing_argument,
+/// unexpected_argument, nul_byte, bad_base64, the address errors of grammar.hpp, non_ascii,
+/// invalid_utf8, bad_parameter, bad_parameter_value, duplicate_parameter, too_many_parameters,
+/// unsupported_parameter, number_overflow, bad_xtext.
 inline void parse_command(std::string_view line, const command_options& options,
                           command_result& r) noexcept {
     r.error = errc::ok;
@@ -939,7 +947,7 @@ inline void parse_command(std::string_view line, const command_options& options,
     detail::parse_command_fresh(line, options, r);
 }
 
-// As above, returning the result (about 500 octets; the overload above fills one in place).
+/// As above, returning the result (about 500 octets; the overload above fills one in place).
 [[nodiscard]] inline command_result parse_command(std::string_view line,
                                                   const command_options& options) noexcept {
     command_result r;
@@ -947,9 +955,9 @@ inline void parse_command(std::string_view line, const command_options& options,
     return r;
 }
 
-// The longest MAIL/RCPT line (CRLF included) a server offering these extensions must accept:
-// the base limit plus SIZE 26, BINARYMIME 16, SMTPUTF8 10, AUTH 500, and at least 1036 with
-// DSN (RFC 1870 3, RFC 3030 3, RFC 6531 3.1, RFC 4954 3, RFC 3461 5.4). The session applies it.
+/// The longest MAIL/RCPT line (CRLF included) a server offering these extensions must accept:
+/// the base limit plus SIZE 26, BINARYMIME 16, SMTPUTF8 10, AUTH 500, and at least 1036 with
+/// DSN (RFC 1870 3, RFC 3030 3, RFC 6531 3.1, RFC 4954 3, RFC 3461 5.4). The session applies it.
 [[nodiscard]] inline std::size_t mail_rcpt_line_limit(const limits& l,
                                                       const command_options& o) noexcept {
     std::size_t limit = l.command_line;

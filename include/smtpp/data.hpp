@@ -1,16 +1,17 @@
-// smtpp: DATA transparency (RFC 5321 4.1.1.4, 4.5.2): the server's streaming decoder and the
-// client's streaming encoder, plus a pre-scan so a client can choose DATA, BDAT, 8BITMIME or
-// BINARYMIME before it sends anything.
-//
-// End of data is CRLF "." CRLF and nothing else, the CRLF of the DATA command counting as the
-// first CRLF (so "." CRLF as the very first line ends an empty body). A bare CR or bare LF is
-// never a line end, so no "LF.LF", "CR.CR", "LF.CRLF" or "CRLF.LF" variant ends a message:
-// two MTAs that disagree about where a message ends let a sender smuggle a second message
-// through the first (CVE-2023-51764, -51765, -51766). The decoder records such bytes so the
-// server can reject the message, but they never move the end.
-//
-// Neither class allocates, copies body bytes or throws. Chunks and segments are views into
-// the caller's input, or into static constants for the few bytes held across a feed boundary.
+/// \file
+/// smtpp: DATA transparency (RFC 5321 4.1.1.4, 4.5.2): the server's streaming decoder and the
+/// client's streaming encoder, plus a pre-scan so a client can choose DATA, BDAT, 8BITMIME or
+/// BINARYMIME before it sends anything.
+///
+/// End of data is CRLF "." CRLF and nothing else, the CRLF of the DATA command counting as the
+/// first CRLF (so "." CRLF as the very first line ends an empty body). A bare CR or bare LF is
+/// never a line end, so no "LF.LF", "CR.CR", "LF.CRLF" or "CRLF.LF" variant ends a message:
+/// two MTAs that disagree about where a message ends let a sender smuggle a second message
+/// through the first (CVE-2023-51764, -51765, -51766). The decoder records such bytes so the
+/// server can reject the message, but they never move the end.
+///
+/// Neither class allocates, copies body bytes or throws. Chunks and segments are views into
+/// the caller's input, or into static constants for the few bytes held across a feed boundary.
 #ifndef SMTPP_DATA_HPP
 #define SMTPP_DATA_HPP
 
@@ -147,26 +148,26 @@ inline constexpr char data_terminator[] = "\r\n.\r\n";
 
 } // namespace detail
 
-// What the decoder saw in the current message; sticky until reset(). Offsets count octets of
-// the decoded (unstuffed) body from 0; `none` when the flag is not set.
+/// What the decoder saw in the current message; sticky until reset(). Offsets count octets of
+/// the decoded (unstuffed) body from 0; `none` when the flag is not set.
 struct data_findings {
-    static constexpr std::uint64_t none = ~std::uint64_t{0};
+    static constexpr std::uint64_t none = ~std::uint64_t{0}; ///< the offset of a flag not set
 
-    bool bare_cr = false;   // CR not followed by LF (RFC 5321 2.3.8)
-    bool bare_lf = false;   // LF not preceded by CR
-    bool nul = false;       // an octet 0
-    bool eight_bit = false; // an octet >= 0x80 (fine with 8BITMIME, RFC 6152)
-    bool long_line = false; // a line over limits::text_line octets, CRLF included, stuffing not
-    bool too_large = false; // the body outgrew the size limit (RFC 1870 4: answer 552 at the end)
+    bool bare_cr = false;   ///< CR not followed by LF (RFC 5321 2.3.8)
+    bool bare_lf = false;   ///< LF not preceded by CR
+    bool nul = false;       ///< an octet 0
+    bool eight_bit = false; ///< an octet >= 0x80 (fine with 8BITMIME, RFC 6152)
+    bool long_line = false; ///< a line over limits::text_line octets, CRLF included, stuffing not
+    bool too_large = false; ///< the body outgrew the size limit (RFC 1870 4: answer 552 at the end)
 
-    std::uint64_t bare_cr_at = none;
-    std::uint64_t bare_lf_at = none;
-    std::uint64_t nul_at = none;
-    std::uint64_t long_line_at = none; // where the first over-long line starts
+    std::uint64_t bare_cr_at = none;   ///< where the first bare CR is
+    std::uint64_t bare_lf_at = none;   ///< where the first bare LF is
+    std::uint64_t nul_at = none;       ///< where the first NUL is
+    std::uint64_t long_line_at = none; ///< where the first over-long line starts
 
-    // The one error a server should answer the message with, most important first:
-    // message_too_large (552), bare_lf, bare_cr, nul_byte, text_line_too_long; errc::ok when
-    // the body is clean. eight_bit is not an error here: it depends on the BODY= parameter.
+    /// The one error a server should answer the message with, most important first:
+    /// message_too_large (552), bare_lf, bare_cr, nul_byte, text_line_too_long; errc::ok when
+    /// the body is clean. eight_bit is not an error here: it depends on the BODY= parameter.
     [[nodiscard]] constexpr errc error() const noexcept {
         if (too_large) return errc::message_too_large;
         if (bare_lf) return errc::bare_lf;
@@ -177,50 +178,52 @@ struct data_findings {
     }
 };
 
-// Server side: decodes the byte stream that follows a 354 reply. Feed it any pieces of the
-// stream; each call hands out at most one chunk of unstuffed body and says how much input it
-// used. After `done`, the rest of the input (pipelined commands) belongs to the caller.
-//
-//     while (!in.empty()) {
-//         const auto r = decoder.decode(in);
-//         store(r.chunk);
-//         in.remove_prefix(r.consumed);
-//         if (r.done) break;
-//     }
-//
-// A call may hand out a chunk and consume nothing (a CR held back from the previous piece),
-// or consume input and hand out nothing (a stuffing dot); every call makes progress.
+/// Server side: decodes the byte stream that follows a 354 reply. Feed it any pieces of the
+/// stream; each call hands out at most one chunk of unstuffed body and says how much input it
+/// used. After `done`, the rest of the input (pipelined commands) belongs to the caller.
+///
+///     while (!in.empty()) {
+///         const auto r = decoder.decode(in);
+///         store(r.chunk);
+///         in.remove_prefix(r.consumed);
+///         if (r.done) break;
+///     }
+///
+/// A call may hand out a chunk and consume nothing (a CR held back from the previous piece),
+/// or consume input and hand out nothing (a stuffing dot); every call makes progress.
 class data_decoder {
 public:
+    /// What one decode() used and handed out.
     struct result {
-        std::size_t consumed = 0; // input octets used, the terminator included when done
-        std::string_view chunk;   // unstuffed body octets: a view into this call's input, or
-                                  // into a static constant; valid as long as the input is
-        bool done = false;        // CRLF.CRLF was consumed: the body is complete
+        std::size_t consumed = 0; ///< input octets used, the terminator included when done
+        std::string_view chunk;   ///< unstuffed body octets: a view into this call's input, or
+                                  ///< into a static constant; valid as long as the input is
+        bool done = false;        ///< CRLF.CRLF was consumed: the body is complete
     };
 
     data_decoder() noexcept = default;
 
-    // `text_line`: the longest line, CRLF included, before findings().long_line is set.
-    // `max_size`: the body size above which findings().too_large is set; 0 = no limit.
+    /// `text_line`: the longest line, CRLF included, before findings().long_line is set.
+    /// `max_size`: the body size above which findings().too_large is set; 0 = no limit.
     explicit data_decoder(std::size_t text_line, std::uint64_t max_size = 0) noexcept
         : text_line_(text_line), max_size_(max_size) {}
 
+    /// The limits' text_line and message_size.
     explicit data_decoder(const limits& config) noexcept
         : data_decoder(config.text_line, config.message_size) {}
 
-    // Starts a new message with the same limits.
+    /// Starts a new message with the same limits.
     void reset() noexcept { *this = data_decoder(text_line_, max_size_); }
 
-    // Changes the size limit (0 = none), e.g. to a smaller per-message policy; takes effect on
-    // the following octets.
+    /// Changes the size limit (0 = none), e.g. to a smaller per-message policy; takes effect on
+    /// the following octets.
     void set_max_size(std::uint64_t max_size) noexcept {
         max_size_ = max_size;
         check_size();
     }
 
-    // Decodes from the start of `in`. Never fails: findings() collects what was wrong. Once
-    // done, further calls return {0, {}, true} until reset().
+    /// Decodes from the start of `in`. Never fails: findings() collects what was wrong. Once
+    /// done, further calls return {0, {}, true} until reset().
     [[nodiscard]] result decode(std::string_view in) noexcept {
         if (in.empty() || state_ == state::done) return {0, {}, state_ == state::done};
         switch (state_) {
@@ -249,12 +252,14 @@ public:
         }
     }
 
+    /// True once CRLF.CRLF was consumed, until reset().
     [[nodiscard]] bool done() const noexcept { return state_ == state::done; }
 
-    // Octets of unstuffed body handed out so far: the RFC 1870 5 message size (CRLFs counted,
-    // stuffing dots and the terminator not).
+    /// Octets of unstuffed body handed out so far: the RFC 1870 5 message size (CRLFs counted,
+    /// stuffing dots and the terminator not).
     [[nodiscard]] std::uint64_t size() const noexcept { return size_; }
 
+    /// What was wrong with the body so far (see data_findings).
     [[nodiscard]] const data_findings& findings() const noexcept { return found_; }
 
 private:
@@ -341,22 +346,22 @@ private:
     state state_ = state::line_start;
 };
 
-// Server side: checks a body that arrives raw, as BDAT chunks do (RFC 3030 2: no stuffing, no
-// end marker), for what data_decoder finds in a DATA body: bare CR, bare LF, NUL, 8-bit
-// octets and over-long lines. A CRLF split between two pieces is one line end; a CR at the
-// very end of a piece is judged when the next piece (or finish()) comes. Without
-// BODY=BINARYMIME such a body must be CRLF-canonical text (RFC 3030 2, RFC 5322 2.3), so a
-// server refuses what DATA would refuse. Offsets in findings() count body octets from 0.
+/// Server side: checks a body that arrives raw, as BDAT chunks do (RFC 3030 2: no stuffing, no
+/// end marker), for what data_decoder finds in a DATA body: bare CR, bare LF, NUL, 8-bit
+/// octets and over-long lines. A CRLF split between two pieces is one line end; a CR at the
+/// very end of a piece is judged when the next piece (or finish()) comes. Without
+/// BODY=BINARYMIME such a body must be CRLF-canonical text (RFC 3030 2, RFC 5322 2.3), so a
+/// server refuses what DATA would refuse. Offsets in findings() count body octets from 0.
 class body_scanner {
 public:
     body_scanner() noexcept = default;
-    // `text_line`: the longest line, CRLF included, before findings().long_line is set.
+    /// `text_line`: the longest line, CRLF included, before findings().long_line is set.
     explicit body_scanner(std::size_t text_line) noexcept : text_line_(text_line) {}
 
-    // Starts a new body with the same limit.
+    /// Starts a new body with the same limit.
     void reset() noexcept { *this = body_scanner(text_line_); }
 
-    // Scans the next piece of the body. Never fails; copies nothing.
+    /// Scans the next piece of the body. Never fails; copies nothing.
     void scan(std::string_view in) noexcept {
         if (in.empty()) return;
         const char* const b = in.data();
@@ -399,14 +404,16 @@ public:
             note(found_.long_line, found_.long_line_at, line_start_);
     }
 
-    // The body is complete: a CR still held is a bare CR.
+    /// The body is complete: a CR still held is a bare CR.
     void finish() noexcept {
         if (!cr_held_) return;
         cr_held_ = false;
         note(found_.bare_cr, found_.bare_cr_at, size_ - 1);
     }
 
+    /// What was wrong with the body so far (see data_findings).
     [[nodiscard]] const data_findings& findings() const noexcept { return found_; }
+    /// Octets scanned so far.
     [[nodiscard]] std::uint64_t size() const noexcept { return size_; }
 
 private:
@@ -428,61 +435,65 @@ private:
     bool cr_held_ = false;
 };
 
-// What a body holds, as the encoder sees it (after bare CR/LF became CRLF): lets a client pick
-// DATA or BDAT and 7BIT, 8BITMIME or BINARYMIME before sending anything.
+/// What a body holds, as the encoder sees it (after bare CR/LF became CRLF): lets a client pick
+/// DATA or BDAT and 7BIT, 8BITMIME or BINARYMIME before sending anything.
 struct body_traits {
-    bool has_8bit = false;    // needs 8BITMIME (or BINARYMIME), RFC 6152
-    bool has_nul = false;     // not valid 8BITMIME content: needs BINARYMIME
-    bool has_bare_cr = false; // converted to CRLF, or refused, by the encoder
-    bool has_bare_lf = false;
-    bool long_line = false;         // some line over text_line octets incl CRLF: needs BINARYMIME
-    std::uint64_t longest_line = 0; // octets, CRLF included, stuffing dot not
-    std::uint64_t size = 0;         // RFC 1870 size of what goes on the wire (CRLF-normalised,
-                                    // the final CRLF included, stuffing dots not); complete
-                                    // after finish()
+    bool has_8bit = false;          ///< needs 8BITMIME (or BINARYMIME), RFC 6152
+    bool has_nul = false;           ///< not valid 8BITMIME content: needs BINARYMIME
+    bool has_bare_cr = false;       ///< converted to CRLF, or refused, by the encoder
+    bool has_bare_lf = false;       ///< converted to CRLF, or refused, by the encoder
+    bool long_line = false;         ///< some line over text_line octets incl CRLF: needs BINARYMIME
+    std::uint64_t longest_line = 0; ///< octets, CRLF included, stuffing dot not
+    std::uint64_t size = 0;         ///< RFC 1870 size of what goes on the wire (CRLF-normalised,
+                                    ///< the final CRLF included, stuffing dots not); complete
+                                    ///< after finish()
 
+    /// True when the body has a bare CR or a bare LF.
     [[nodiscard]] constexpr bool has_bare_cr_or_lf() const noexcept {
         return has_bare_cr || has_bare_lf;
     }
 };
 
+/// How data_encoder treats line endings and which lines it reports as long.
 struct data_encoder_options {
-    // true: a bare CR or bare LF becomes CRLF (RFC 5321 2.3.8). false: it is an error
-    // (errc::bare_cr / errc::bare_lf) and nothing of it reaches the output.
+    /// true: a bare CR or bare LF becomes CRLF (RFC 5321 2.3.8). false: it is an error
+    /// (errc::bare_cr / errc::bare_lf) and nothing of it reaches the output.
     bool normalize_line_endings = true;
-    std::size_t text_line = 1000; // body_traits::long_line threshold, CRLF included
+    std::size_t text_line = 1000; ///< body_traits::long_line threshold, CRLF included
 };
 
-// Client side: turns a message body into DATA wire form, streaming. Stuffs a dot before every
-// line that starts with one (also across piece boundaries), turns bare CR/LF into CRLF (or
-// refuses them), and finish() closes with CRLF if the body lacks one, then ".\r\n". It cannot
-// fix lines over 1000 octets; traits().long_line reports them.
-//
-// Two ways to use it:
-//  - next()/finish() hand out one segment per call, a view into the input or into a static
-//    constant, for writev-style output that copies nothing;
-//  - encode(out, in)/finish(out) append to a string-like `out` (append(const char*, size_t)).
-// After an error the encoder is stuck in that error until reset(); the output so far then
-// holds no bare CR or LF, but the message is incomplete and the connection must be dropped.
+/// Client side: turns a message body into DATA wire form, streaming. Stuffs a dot before every
+/// line that starts with one (also across piece boundaries), turns bare CR/LF into CRLF (or
+/// refuses them), and finish() closes with CRLF if the body lacks one, then `".\r\n"`. It cannot
+/// fix lines over 1000 octets; traits().long_line reports them.
+///
+/// Two ways to use it:
+///  - next()/finish() hand out one segment per call, a view into the input or into a static
+///    constant, for writev-style output that copies nothing;
+///  - encode(out, in)/finish(out) append to a string-like `out` (append(const char*, size_t)).
+/// After an error the encoder is stuck in that error until reset(); the output so far then
+/// holds no bare CR or LF, but the message is incomplete and the connection must be dropped.
 class data_encoder {
 public:
+    /// What one next() or finish() used and handed out.
     struct result {
-        std::size_t consumed = 0; // input octets used
-        std::string_view segment; // wire octets: a view into this call's input or a static
-                                  // constant; valid as long as the input is
-        errc error = errc::ok;
+        std::size_t consumed = 0; ///< input octets used
+        std::string_view segment; ///< wire octets: a view into this call's input or a static
+                                  ///< constant; valid as long as the input is
+        errc error = errc::ok;    ///< ok, or the error that stopped the encoder
     };
 
     data_encoder() noexcept = default;
+    /// An encoder with these options (the default: bare line endings become CRLF).
     explicit data_encoder(const data_encoder_options& options) noexcept : options_(options) {}
 
-    // Starts a new body with the same options.
+    /// Starts a new body with the same options.
     void reset() noexcept { *this = data_encoder(options_); }
 
-    // Encodes from the start of `in`; call again with the rest until it is empty. A call may
-    // consume nothing while handing out a constant ("." stuffing, CRLF for a bare CR).
-    // Errors: errc::bare_cr, errc::bare_lf (normalize_line_endings off), errc::invalid_state (after
-    // finish()).
+    /// Encodes from the start of `in`; call again with the rest until it is empty. A call may
+    /// consume nothing while handing out a constant ("." stuffing, CRLF for a bare CR).
+    /// Errors: errc::bare_cr, errc::bare_lf (normalize_line_endings off), errc::invalid_state
+    /// (after finish()).
     [[nodiscard]] result next(std::string_view in) noexcept {
         if (error_ != errc::ok) return {0, {}, error_};
         if (state_ == state::finished) return {0, {}, errc::invalid_state};
@@ -502,9 +513,9 @@ public:
         }
     }
 
-    // The closing segment: CRLF if the body did not end with one, then ".\r\n" (never an
-    // extra empty line, RFC 5321 4.1.1.4). Errors: errc::bare_cr (normalize_line_endings off, the
-    // body ended in CR), errc::invalid_state (finished already), or the sticky error.
+    /// The closing segment: CRLF if the body did not end with one, then `".\r\n"` (never an
+    /// extra empty line, RFC 5321 4.1.1.4). Errors: errc::bare_cr (normalize_line_endings off, the
+    /// body ended in CR), errc::invalid_state (finished already), or the sticky error.
     [[nodiscard]] result finish() noexcept {
         if (error_ != errc::ok) return {0, {}, error_};
         if (state_ == state::finished) return {0, {}, errc::invalid_state};
@@ -516,7 +527,7 @@ public:
         return {0, open_line ? detail::data_constant(0, 5) : detail::data_constant(2, 3), errc::ok};
     }
 
-    // Appends the wire form of `in` to `out`. Errors as next().
+    /// Appends the wire form of `in` to `out`. Errors as next().
     template <class Out>
     [[nodiscard]] errc encode(Out& out, std::string_view in) {
         while (!in.empty()) {
@@ -528,7 +539,7 @@ public:
         return error_;
     }
 
-    // Appends the closing segment to `out`. Errors as finish().
+    /// Appends the closing segment to `out`. Errors as finish().
     template <class Out>
     [[nodiscard]] errc finish(Out& out) {
         const result r = finish();
@@ -536,9 +547,13 @@ public:
         return r.error;
     }
 
+    /// What the body encoded so far holds.
     [[nodiscard]] const body_traits& traits() const noexcept { return traits_; }
+    /// Wire octets handed out so far; traits().size.
     [[nodiscard]] std::uint64_t size() const noexcept { return traits_.size; }
+    /// The sticky error, or errc::ok.
     [[nodiscard]] errc error() const noexcept { return error_; }
+    /// True once finish() has handed out the closing segment.
     [[nodiscard]] bool finished() const noexcept { return state_ == state::finished; }
 
 private:
@@ -619,8 +634,8 @@ private:
     state state_ = state::line_start;
 };
 
-// Pre-scans a whole body the way data_encoder would encode it (bare CR/LF counted as CRLF,
-// a final CRLF added if missing), without producing output.
+/// Pre-scans a whole body the way data_encoder would encode it (bare CR/LF counted as CRLF,
+/// a final CRLF added if missing), without producing output.
 [[nodiscard]] inline body_traits scan_body(std::string_view body,
                                            std::size_t text_line = 1000) noexcept {
     data_encoder encoder(data_encoder_options{true, text_line});

@@ -1,5 +1,6 @@
-// smtpp: the server's EHLO/LHLO reply (RFC 5321 4.1.1.1, 2.2.2; RFC 1870, 2034, 2920, 3030,
-// 3207, 3461, 4954, 6152, 6531). The client's reader of it is ehlo_reader.hpp.
+/// \file
+/// smtpp: the server's EHLO/LHLO reply (RFC 5321 4.1.1.1, 2.2.2; RFC 1870, 2034, 2920, 3030,
+/// 3207, 3461, 4954, 6152, 6531). The client's reader of it is ehlo_reader.hpp.
 #ifndef SMTPP_EHLO_WRITER_HPP
 #define SMTPP_EHLO_WRITER_HPP
 
@@ -19,23 +20,23 @@
 
 SMTPP_NAMESPACE_BEGIN
 
-// What an EHLO reply lists: the extensions offered and the values some keywords carry. The
-// string views are not copied: what they point to must outlive the call.
+/// What an EHLO reply lists: the extensions offered and the values some keywords carry. The
+/// string views are not copied: what they point to must outlive the call.
 struct ehlo_offer {
-    extensions offered;
-    std::uint64_t size_limit = 0;     // "SIZE <n>"; 0: no fixed maximum (RFC 1870 4)
-    std::string_view auth_mechanisms; // "AUTH <list>" when not empty (RFC 4954 3)
-    // Further lines, written as given after the ones above: "XCLIENT NAME ADDR" (private X
-    // keywords) or registered extensions not modelled here ("DELIVERBY 60"). Empty entries are
-    // skipped.
-    static constexpr std::size_t max_extra = 8;
+    extensions offered;                         ///< the extensions listed, one line each
+    std::uint64_t size_limit = 0;               ///< `"SIZE <n>"`; 0: no fixed maximum (RFC 1870 4)
+    std::string_view auth_mechanisms;           ///< `"AUTH <list>"` when not empty (RFC 4954 3)
+    static constexpr std::size_t max_extra = 8; ///< the number of further lines, at most
+    /// Further lines, written as given after the ones above: "XCLIENT NAME ADDR" (private X
+    /// keywords) or registered extensions not modelled here ("DELIVERBY 60"). Empty entries are
+    /// skipped.
     std::array<std::string_view, max_extra> extra{};
 
-    // ok, or invalid_config when: offered.validate() fails; size_limit is below 64K (RFC 5321
-    // 4.5.3.1.7); auth_mechanisms is not a mechanism list (is_mechanism_list); an extra line is
-    // malformed (keyword *(SP param), RFC 5321 4.1.1.1), repeats a keyword modelled by
-    // `extensions`, or has a keyword that neither starts with X nor is registered with IANA (RFC
-    // 5321 2.2.2).
+    /// ok, or invalid_config when: offered.validate() fails; size_limit is below 64K (RFC 5321
+    /// 4.5.3.1.7); auth_mechanisms is not a mechanism list (is_mechanism_list); an extra line is
+    /// malformed (`keyword *(SP param)`, RFC 5321 4.1.1.1), repeats a keyword modelled by
+    /// `extensions`, or has a keyword that neither starts with X nor is registered with IANA
+    /// (RFC 5321 2.2.2).
     [[nodiscard]] errc validate() const noexcept;
 };
 
@@ -80,15 +81,15 @@ inline errc ehlo_offer::validate() const noexcept {
     return ok ? errc::ok : errc::invalid_config;
 }
 
-// Appends the EHLO (or LHLO) reply: "250-<hostname> <greeting>", one keyword per line, the
-// last one "250 ..."; a single "250 <hostname> <greeting>" when nothing is offered. No
-// enhanced status codes (RFC 2034 4). `hostname` is the server's domain or address literal
-// (ASCII, RFC 6531 3.7.1); `greeting` may be empty. Nothing is written on error:
-//   invalid_config      offer.validate() failed (also a SIZE limit below 64K, RFC 5321
-//                       4.5.3.1.7)
-//   invalid_reply_text  hostname empty or not printable ASCII without spaces, greeting not
-//                       printable ASCII
-//   invalid_argument    a line would be longer than line_limit (CRLF included)
+/// Appends the EHLO (or LHLO) reply: `"250-<hostname> <greeting>"`, one keyword per line, the
+/// last one "250 ..."; a single `"250 <hostname> <greeting>"` when nothing is offered. No
+/// enhanced status codes (RFC 2034 4). `hostname` is the server's domain or address literal
+/// (ASCII, RFC 6531 3.7.1); `greeting` may be empty. Nothing is written on error:
+///   invalid_config      offer.validate() failed (also a SIZE limit below 64K, RFC 5321
+///                       4.5.3.1.7)
+///   invalid_reply_text  hostname empty or not printable ASCII without spaces, greeting not
+///                       printable ASCII
+///   invalid_argument    a line would be longer than line_limit (CRLF included)
 template <class Out>
 [[nodiscard]] errc write_ehlo_reply(Out& out, std::string_view hostname, std::string_view greeting,
                                     const ehlo_offer& offer, std::size_t line_limit = 512) {

@@ -1,6 +1,7 @@
-// smtpp: one mail transaction as a client describes it, and the MAIL and RCPT command lines
-// written from it (RFC 5321 4.1.1.2-3; parameters of RFC 1870, 6152, 3030, 6531, 3461).
-// client_session uses these; a proxy or a test client can use them on their own.
+/// \file
+/// smtpp: one mail transaction as a client describes it, and the MAIL and RCPT command lines
+/// written from it (RFC 5321 4.1.1.2-3; parameters of RFC 1870, 6152, 3030, 6531, 3461).
+/// client_session uses these; a proxy or a test client can use them on their own.
 #ifndef SMTPP_ENVELOPE_HPP
 #define SMTPP_ENVELOPE_HPP
 
@@ -19,55 +20,57 @@
 
 SMTPP_NAMESPACE_BEGIN
 
-// One recipient of a transaction.
+/// One recipient of a transaction.
 struct recipient {
     constexpr recipient() noexcept = default;
+    /// A recipient `mailbox`, with NOTIFY bits and ORCPT when the transaction uses DSN.
     constexpr recipient(std::string_view mailbox, unsigned notify_bits = 0,
                         bool with_orcpt = false) noexcept
         : address(mailbox), notify(notify_bits), orcpt(with_orcpt) {}
 
-    std::string_view address; // mailbox without angle brackets, e.g. "bob@example.com"
-    unsigned notify = 0;      // notify_* bits (params.hpp); 0: no NOTIFY; needs DSN
-    bool orcpt = false;       // send ORCPT=rfc822;<address> (RFC 3461 4.2), xtext-encoded
+    std::string_view address; ///< mailbox without angle brackets, e.g. `"bob@example.com"`
+    unsigned notify = 0;      ///< notify_* bits (params.hpp); 0: no NOTIFY; needs DSN
+    bool orcpt = false;       ///< send `ORCPT=rfc822;<address>` (RFC 3461 4.2), xtext-encoded
 };
 
-// One mail transaction. Its views are read only during the call it is passed to.
+/// One mail transaction. Its views are read only during the call it is passed to.
 struct envelope {
     constexpr envelope() noexcept = default;
+    /// A transaction from `from` to the `to_count` recipients at `to`.
     constexpr envelope(std::string_view from, const recipient* to = nullptr,
                        std::size_t to_count = 0) noexcept
         : sender(from), recipients(to), recipient_count(to_count) {}
 
-    std::string_view sender; // mailbox without brackets; empty for the null reverse-path <>
-    const recipient* recipients = nullptr;
-    std::size_t recipient_count = 0;
+    std::string_view sender; ///< mailbox without brackets; empty for the null reverse-path <>
+    const recipient* recipients = nullptr; ///< the recipients, recipient_count of them
+    std::size_t recipient_count = 0;       ///< how many; a transaction needs at least one
 
-    // What the content is, declared before the first byte so that what the server cannot take
-    // is refused up front (RFC 6152, RFC 3030): unspecified (ASCII text, no BODY parameter),
-    // seven_bit (ASCII text, BODY=7BIT), eight_bit_mime (text with 8-bit octets),
-    // binary_mime (anything: needs BINARYMIME and CHUNKING). body_for(scan_body(content))
-    // picks it for a message held in memory.
+    /// What the content is, declared before the first byte so that what the server cannot take
+    /// is refused up front (RFC 6152, RFC 3030): unspecified (ASCII text, no BODY parameter),
+    /// seven_bit (ASCII text, BODY=7BIT), eight_bit_mime (text with 8-bit octets),
+    /// binary_mime (anything: needs BINARYMIME and CHUNKING). body_for(scan_body(content))
+    /// picks it for a message held in memory.
     body_type body = body_type::unspecified;
-    std::uint64_t size = 0;    // RFC 1870 5 size (scan_body(content).size); 0 = unknown
-    bool utf8_message = false; // headers need SMTPUTF8 (RFC 6531 3.4) even with ASCII addresses
-    dsn_ret ret = dsn_ret::unspecified;
-    std::string_view envid; // raw ENVID (printable ASCII); xtext-encoded on the wire
+    std::uint64_t size = 0;    ///< RFC 1870 5 size (scan_body(content).size); 0 = unknown
+    bool utf8_message = false; ///< headers need SMTPUTF8 (RFC 6531 3.4) even with ASCII addresses
+    dsn_ret ret = dsn_ret::unspecified; ///< RET=FULL or HDRS for DSN reports (RFC 3461 4.3)
+    std::string_view envid;             ///< raw ENVID (printable ASCII); xtext-encoded on the wire
 };
 
-// The body type a content needs, from what scan_body() found in it (after bare CR/LF become
-// CRLF): binary_mime for NUL or lines over the limit, eight_bit_mime for 8-bit octets,
-// unspecified for plain ASCII text.
+/// The body type a content needs, from what scan_body() found in it (after bare CR/LF become
+/// CRLF): binary_mime for NUL or lines over the limit, eight_bit_mime for 8-bit octets,
+/// unspecified for plain ASCII text.
 [[nodiscard]] constexpr body_type body_for(const body_traits& traits) noexcept {
     if (traits.has_nul || traits.long_line) return body_type::binary_mime;
     return traits.has_8bit ? body_type::eight_bit_mime : body_type::unspecified;
 }
 
-// Which parameters a MAIL or RCPT line may carry: those of the extensions the server offered
-// and the client wants (RFC 5321 4.1.1.3: never a parameter the server did not advertise).
-// `size_limit`: the server's SIZE value (0: none).
+/// Which parameters a MAIL or RCPT line may carry: those of the extensions the server offered
+/// and the client wants (RFC 5321 4.1.1.3: never a parameter the server did not advertise).
+/// `size_limit`: the server's SIZE value (0: none).
 struct mail_parameters {
-    extensions usable = extensions::none();
-    std::uint64_t size_limit = 0;
+    extensions usable = extensions::none(); ///< offered by the server and wanted by the client
+    std::uint64_t size_limit = 0;           ///< the server's SIZE value; 0: none
 };
 
 namespace detail {
@@ -119,7 +122,7 @@ void append_notify(Out& out, unsigned notify) {
 
 } // namespace detail
 
-// True when the transaction needs SMTPUTF8 (RFC 6531 3.4): 8-bit addresses or headers.
+/// True when the transaction needs SMTPUTF8 (RFC 6531 3.4): 8-bit addresses or headers.
 [[nodiscard]] constexpr bool needs_smtputf8(const envelope& e) noexcept {
     if (e.utf8_message || detail::has_non_ascii(e.sender)) return true;
     for (std::size_t i = 0; i < e.recipient_count; ++i) {
@@ -128,12 +131,12 @@ void append_notify(Out& out, unsigned notify) {
     return false;
 }
 
-// Whether the transaction can be sent as the parameters allow, before any byte is written.
-// Errors: invalid_argument (no recipients; a control character such as CR/LF in an address or
-// ENVID; ENVID over 100 octets or not printable ASCII), the address errors of parse_mailbox
-// (bad_local_part, bad_domain, ...), path_too_long, non_ascii (SMTPUTF8 needed but not
-// usable), eight_bit_not_allowed (no 8BITMIME), binary_not_allowed (no BINARYMIME with
-// CHUNKING), message_too_large (over the server's SIZE).
+/// Whether the transaction can be sent as the parameters allow, before any byte is written.
+/// Errors: invalid_argument (no recipients; a control character such as CR/LF in an address or
+/// ENVID; ENVID over 100 octets or not printable ASCII), the address errors of parse_mailbox
+/// (bad_local_part, bad_domain, ...), path_too_long, non_ascii (SMTPUTF8 needed but not
+/// usable), eight_bit_not_allowed (no 8BITMIME), binary_not_allowed (no BINARYMIME with
+/// CHUNKING), message_too_large (over the server's SIZE).
 [[nodiscard]] inline errc check_envelope(const envelope& e, const mail_parameters& p,
                                          const limits& l) noexcept {
     if (e.recipient_count == 0 || e.recipients == nullptr) return errc::invalid_argument;
@@ -155,9 +158,9 @@ void append_notify(Out& out, unsigned notify) {
     return errc::ok;
 }
 
-// Appends "MAIL FROM:<sender> [parameters]\r\n": SIZE when known, BODY, SMTPUTF8 when needed,
-// RET and ENVID; each only when its extension is usable (RFC 5321 4.1.1.3). The envelope must
-// have passed check_envelope() with the same parameters.
+/// Appends `"MAIL FROM:<sender> [parameters]\r\n"`: SIZE when known, BODY, SMTPUTF8 when needed,
+/// RET and ENVID; each only when its extension is usable (RFC 5321 4.1.1.3). The envelope must
+/// have passed check_envelope() with the same parameters.
 template <class Out>
 void write_mail_command(Out& out, const envelope& e, const mail_parameters& p) {
     out.append("MAIL FROM:<", 11);
@@ -182,10 +185,10 @@ void write_mail_command(Out& out, const envelope& e, const mail_parameters& p) {
     out.append("\r\n", 2);
 }
 
-// Appends "RCPT TO:<address> [NOTIFY=...] [ORCPT=rfc822;...]\r\n", the DSN parameters only
-// when DSN is usable. The address must have passed check_envelope(). An ORCPT of the rfc822
-// type must decode to ASCII (RFC 3461 4.2; RFC 6533's utf-8 type is not implemented), so a
-// UTF-8 address goes without ORCPT.
+/// Appends `"RCPT TO:<address> [NOTIFY=...] [ORCPT=rfc822;...]\r\n"`, the DSN parameters only
+/// when DSN is usable. The address must have passed check_envelope(). An ORCPT of the rfc822
+/// type must decode to ASCII (RFC 3461 4.2; RFC 6533's utf-8 type is not implemented), so a
+/// UTF-8 address goes without ORCPT.
 template <class Out>
 void write_rcpt_command(Out& out, const recipient& r, const mail_parameters& p) {
     out.append("RCPT TO:<", 9);

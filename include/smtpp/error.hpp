@@ -1,12 +1,13 @@
-// smtpp: error codes, plugged into std::error_code.
-//
-// The codes come in four ranges, so a program can tell them apart with one comparison:
-//   flow control (1-99)       not failures: feed more input, write some output first;
-//   protocol (100-199)        a rule of SMTP was broken, by the peer or by what the caller
-//                             asked to send; the event or the reply says what follows;
-//   session ended (200-299)   the connection is over (is_fatal);
-//   caller misuse (300-399)   the call was not allowed now or its arguments were wrong; it
-//                             changed nothing (is_caller_error).
+/// \file
+/// smtpp: error codes, plugged into std::error_code.
+///
+/// The codes come in four ranges, so a program can tell them apart with one comparison:
+///   flow control (1-99)       not failures: feed more input, write some output first;
+///   protocol (100-199)        a rule of SMTP was broken, by the peer or by what the caller
+///                             asked to send; the event or the reply says what follows;
+///   session ended (200-299)   the connection is over (is_fatal);
+///   caller misuse (300-399)   the call was not allowed now or its arguments were wrong; it
+///                             changed nothing (is_caller_error).
 #ifndef SMTPP_ERROR_HPP
 #define SMTPP_ERROR_HPP
 
@@ -18,6 +19,8 @@
 
 SMTPP_NAMESPACE_BEGIN
 
+/// What went wrong, or ok; the value ranges are described above, to_string() gives each code's
+/// English text, and a code converts to std::error_code (category "smtpp").
 enum class errc : int {
     ok = 0,
 
@@ -170,7 +173,7 @@ inline constexpr errc_entry errc_texts[] = {
 
 } // namespace detail
 
-// A static English description of the code; never null.
+/// A static English description of the code; never null.
 [[nodiscard]] constexpr const char* to_string(errc code) noexcept {
     for (const auto& entry : detail::errc_texts) {
         if (entry.code == code) return entry.text;
@@ -178,15 +181,15 @@ inline constexpr errc_entry errc_texts[] = {
     return "unknown smtpp error";
 }
 
-// True for the codes that say the session is over: nothing more can be exchanged on that
-// connection. A `closed` event may also carry another code, the reason it ended.
+/// True for the codes that say the session is over: nothing more can be exchanged on that
+/// connection. A `closed` event may also carry another code, the reason it ended.
 [[nodiscard]] constexpr bool is_fatal(errc code) noexcept {
     const int value = static_cast<int>(code);
     return value >= 200 && value < 300;
 }
 
-// True for the codes a call returns when it was not allowed now or got a wrong argument; such
-// a call changed nothing.
+/// True for the codes a call returns when it was not allowed now or got a wrong argument; such
+/// a call changed nothing.
 [[nodiscard]] constexpr bool is_caller_error(errc code) noexcept {
     const int value = static_cast<int>(code);
     return value >= 300 && value < 400;
@@ -202,11 +205,15 @@ public:
 
 } // namespace detail
 
+/// The error category of smtpp's codes: one object for the whole program, named "smtpp", whose
+/// message() is to_string().
 [[nodiscard]] inline const std::error_category& smtpp_category() noexcept {
     static const detail::error_category category;
     return category;
 }
 
+/// `code` as a std::error_code in smtpp_category(); found by argument-dependent lookup, so
+/// `std::error_code ec = errc::bad_path;` works.
 [[nodiscard]] inline std::error_code make_error_code(errc code) noexcept {
     return {static_cast<int>(code), smtpp_category()};
 }
@@ -214,6 +221,7 @@ public:
 SMTPP_NAMESPACE_END
 
 namespace std {
+/// Marks smtpp::errc as an error code enum, so it converts to std::error_code implicitly.
 template <>
 struct is_error_code_enum<smtpp::errc> : true_type {};
 } // namespace std

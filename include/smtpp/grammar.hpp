@@ -1,9 +1,10 @@
-// smtpp: the address and parameter grammar of RFC 5321 4.1.2-4.1.3, extended by RFC 6531 3.3
-// (SMTPUTF8), plus xtext (RFC 3461 4) and UTF-8 well-formedness.
-//
-// Every function is pure: it reads the caller's bytes, allocates nothing, throws nothing.
-// Views returned in `mailbox` and `path` point into the string passed in and live as long as
-// those bytes do. Everything is strict: input outside the grammar is an error.
+/// \file
+/// smtpp: the address and parameter grammar of RFC 5321 4.1.2-4.1.3, extended by RFC 6531 3.3
+/// (SMTPUTF8), plus xtext (RFC 3461 4) and UTF-8 well-formedness.
+///
+/// Every function is pure: it reads the caller's bytes, allocates nothing, throws nothing.
+/// Views returned in `mailbox` and `path` point into the string passed in and live as long as
+/// those bytes do. Everything is strict: input outside the grammar is an error.
 #ifndef SMTPP_GRAMMAR_HPP
 #define SMTPP_GRAMMAR_HPP
 
@@ -20,37 +21,40 @@
 
 SMTPP_NAMESPACE_BEGIN
 
-// Length limits (octets, as written on the wire) and whether UTF-8 addresses are allowed.
+/// Length limits (octets, as written on the wire) and whether UTF-8 addresses are allowed.
 struct address_options {
-    std::size_t max_local_part = 64; // RFC 5321 4.5.3.1.1
-    std::size_t max_domain = 255;    // RFC 5321 4.5.3.1.2, also for address literals
-    std::size_t max_path = 256;      // RFC 5321 4.5.3.1.3, counting the angle brackets
-    bool allow_utf8 = false;         // SMTPUTF8 in effect (RFC 6531 3.3)
+    std::size_t max_local_part = 64; ///< RFC 5321 4.5.3.1.1
+    std::size_t max_domain = 255;    ///< RFC 5321 4.5.3.1.2, also for address literals
+    std::size_t max_path = 256;      ///< RFC 5321 4.5.3.1.3, counting the angle brackets
+    bool allow_utf8 = false;         ///< SMTPUTF8 in effect (RFC 6531 3.3)
 };
 
+/// The address limits of `l`, with UTF-8 addresses allowed or not.
 [[nodiscard]] inline address_options make_address_options(const limits& l,
                                                           bool allow_utf8) noexcept {
     return address_options{l.local_part, l.domain, l.path, allow_utf8};
 }
 
+/// What the host part of an address or a HELO/EHLO argument is: a domain name, or an address
+/// literal `[1.2.3.4]`, `[IPv6:...]` or `[tag:content]` (RFC 5321 4.1.3).
 enum class host_kind { domain, ipv4, ipv6, general };
 
-// A parsed Mailbox. Views point into the parsed string.
+/// A parsed Mailbox. Views point into the parsed string.
 struct mailbox {
-    std::string_view local_part; // as written: quotes and backslashes kept, case kept
-    std::string_view domain;     // as written; address literals keep their [brackets]
-    host_kind host = host_kind::domain;
-    bool quoted = false; // local part is a Quoted-string
-    bool utf8 = false;   // local part or domain contains non-ASCII (SMTPUTF8) octets
+    std::string_view local_part;        ///< as written: quotes and backslashes kept, case kept
+    std::string_view domain;            ///< as written; address literals keep their [brackets]
+    host_kind host = host_kind::domain; ///< whether `domain` is a name or an address literal
+    bool quoted = false;                ///< local part is a Quoted-string
+    bool utf8 = false; ///< local part or domain contains non-ASCII (SMTPUTF8) octets
 };
 
-// A parsed Reverse-path or Forward-path. Views point into the parsed string.
+/// A parsed Reverse-path or Forward-path. Views point into the parsed string.
 struct path {
-    std::string_view text;         // the whole <...> as written
-    std::string_view source_route; // "@a,@b" without the ':' (accepted, reported, to be ignored)
-    mailbox box;                   // empty for "<>"; local_part only for "<Postmaster>"
-    bool is_null = false;          // "<>"
-    bool is_postmaster = false;    // "<Postmaster>", any case, no domain
+    std::string_view text;         ///< the whole `<...>` as written
+    std::string_view source_route; ///< `@a,@b` without the ':' (accepted, reported, to be ignored)
+    mailbox box;                   ///< empty for `<>`; local_part only for `<Postmaster>`
+    bool is_null = false;          ///< `<>`
+    bool is_postmaster = false;    ///< `<Postmaster>`, any case, no domain
 };
 
 namespace detail {
@@ -234,10 +238,10 @@ struct ipv6_groups {
 
 } // namespace detail
 
-// Checks a Domain (RFC 5321 4.1.2; U-labels when options.allow_utf8, RFC 6531 3.3): LDH
-// labels, no leading or trailing hyphen, no empty label, no trailing dot, ASCII labels of at
-// most 63 octets, at most options.max_domain octets in all.
-// Errors: bad_domain, domain_too_long, non_ascii (8-bit without allow_utf8), invalid_utf8.
+/// Checks a Domain (RFC 5321 4.1.2; U-labels when options.allow_utf8, RFC 6531 3.3): LDH
+/// labels, no leading or trailing hyphen, no empty label, no trailing dot, ASCII labels of at
+/// most 63 octets, at most options.max_domain octets in all.
+/// Errors: bad_domain, domain_too_long, non_ascii (8-bit without allow_utf8), invalid_utf8.
 [[nodiscard]] inline errc parse_domain(std::string_view domain,
                                        const address_options& options) noexcept {
     if (domain.size() > options.max_domain) return errc::domain_too_long;
@@ -247,10 +251,10 @@ struct ipv6_groups {
     return scan.end == domain.size() ? errc::ok : errc::bad_domain;
 }
 
-// Checks an address literal including its brackets (RFC 5321 4.1.3) and reports its kind:
-// [IPv4], [IPv6:...] (tag in any case; all four RFC 5321 forms), or [tag:dcontent].
-// The length limit is the caller's (parse_mailbox applies max_domain).
-// Errors: bad_address_literal.
+/// Checks an address literal including its brackets (RFC 5321 4.1.3) and reports its kind:
+/// [IPv4], [IPv6:...] (tag in any case; all four RFC 5321 forms), or [tag:dcontent].
+/// The length limit is the caller's (parse_mailbox applies max_domain).
+/// Errors: bad_address_literal.
 [[nodiscard]] inline errc parse_address_literal(std::string_view literal,
                                                 host_kind& kind) noexcept {
     if (literal.size() < 3 || literal.front() != '[' || literal.back() != ']')
@@ -268,9 +272,9 @@ struct ipv6_groups {
     return detail::is_general_literal(inside) ? errc::ok : errc::bad_address_literal;
 }
 
-// Checks a Local-part (Dot-string or Quoted-string; UTF-8 when options.allow_utf8), at most
-// options.max_local_part octets as written.
-// Errors: bad_local_part, local_part_too_long, non_ascii, invalid_utf8.
+/// Checks a Local-part (Dot-string or Quoted-string; UTF-8 when options.allow_utf8), at most
+/// options.max_local_part octets as written.
+/// Errors: bad_local_part, local_part_too_long, non_ascii, invalid_utf8.
 [[nodiscard]] inline errc parse_local_part(std::string_view local_part,
                                            const address_options& options) noexcept {
     bool utf8 = false;
@@ -322,9 +326,9 @@ namespace detail {
 
 } // namespace detail
 
-// Parses a Mailbox: Local-part "@" (Domain / address-literal). `out` views point into `text`.
-// Errors: bad_local_part, local_part_too_long, bad_domain (also for a missing "@domain"),
-// domain_too_long, bad_address_literal, non_ascii, invalid_utf8. `out` is unspecified on error.
+/// Parses a Mailbox: Local-part `"@"` (Domain / address-literal). `out` views point into `text`.
+/// Errors: bad_local_part, local_part_too_long, bad_domain (also for a missing `"@domain"`),
+/// domain_too_long, bad_address_literal, non_ascii, invalid_utf8. `out` is unspecified on error.
 [[nodiscard]] inline errc parse_mailbox(std::string_view text, mailbox& out,
                                         const address_options& options) noexcept {
     out = mailbox{};
@@ -408,30 +412,30 @@ scan_source_route(std::string_view s, const address_options& options, bool& utf8
 
 } // namespace detail
 
-// Parses a Reverse-path: "<>" or Path = "<" [A-d-l ":"] Mailbox ">" (RFC 5321 4.1.2). The
-// whole text must be the path. A source route is accepted and reported in out.source_route.
-// Views point into `text`. Errors: bad_path, path_too_long (text longer than
-// options.max_path, brackets included) and every parse_mailbox/parse_domain error.
+/// Parses a Reverse-path: `"<>"` or `Path = "<" [A-d-l ":"] Mailbox ">"` (RFC 5321 4.1.2). The
+/// whole text must be the path. A source route is accepted and reported in out.source_route.
+/// Views point into `text`. Errors: bad_path, path_too_long (text longer than
+/// options.max_path, brackets included) and every parse_mailbox/parse_domain error.
 [[nodiscard]] inline errc parse_reverse_path(std::string_view text, path& out,
                                              const address_options& options) noexcept {
     return detail::parse_path(text, out, options, detail::path_kind::reverse);
 }
 
-// Parses a Forward-path: Path or "<Postmaster>" in any case (RFC 5321 4.1.1.3). "<>" gives
-// null_path_not_allowed; otherwise as parse_reverse_path.
+/// Parses a Forward-path: Path or `"<Postmaster>"` in any case (RFC 5321 4.1.1.3). `"<>"` gives
+/// null_path_not_allowed; otherwise as parse_reverse_path.
 [[nodiscard]] inline errc parse_forward_path(std::string_view text, path& out,
                                              const address_options& options) noexcept {
     return detail::parse_path(text, out, options, detail::path_kind::forward);
 }
 
-// esmtp-keyword = (ALPHA / DIGIT) *(ALPHA / DIGIT / "-")   (RFC 5321 4.1.2)
+/// `esmtp-keyword = (ALPHA / DIGIT) *(ALPHA / DIGIT / "-")` (RFC 5321 4.1.2)
 [[nodiscard]] constexpr bool is_esmtp_keyword(std::string_view keyword) noexcept {
     return !keyword.empty() && detail::is_alnum(keyword[0]) &&
            detail::all_of_class(keyword, detail::cc_ldh);
 }
 
-// esmtp-value = 1*(%d33-60 / %d62-126), plus well-formed UTF8-non-ascii when `utf8`
-// (RFC 6531 3.3).
+/// `esmtp-value = 1*(%d33-60 / %d62-126)`, plus well-formed UTF8-non-ascii when `utf8`
+/// (RFC 6531 3.3).
 [[nodiscard]] inline bool is_esmtp_value(std::string_view value, bool utf8) noexcept {
     if (value.empty()) return false;
     for (std::size_t i = 0; i < value.size();) {
@@ -505,22 +509,22 @@ namespace detail {
 
 } // namespace detail
 
-// Checks xtext = *(xchar / hexchar). Errors: bad_xtext.
+/// Checks `xtext = *(xchar / hexchar)`. Errors: bad_xtext.
 [[nodiscard]] constexpr errc xtext_validate(std::string_view text,
                                             bool allow_lower_hex = false) noexcept {
     return detail::check_xtext(text, allow_lower_hex, false);
 }
 
-// Checks an xtext whose decoded octets must all be printable US-ASCII (%d32-126), as ENVID
-// and ORCPT require (RFC 3461 4.2, 4.4). Errors: bad_xtext, bad_parameter_value.
+/// Checks an xtext whose decoded octets must all be printable US-ASCII (`%d32-126`), as ENVID
+/// and ORCPT require (RFC 3461 4.2, 4.4). Errors: bad_xtext, bad_parameter_value.
 [[nodiscard]] constexpr errc xtext_validate_printable(std::string_view text,
                                                       bool allow_lower_hex = false) noexcept {
     return detail::check_xtext(text, allow_lower_hex, true);
 }
 
-// Decodes an xtext into out[0..capacity); the decoded size never exceeds text.size().
-// Writes the decoded length to `size`. Errors: bad_xtext, invalid_argument (capacity too
-// small).
+/// Decodes an xtext into out[0..capacity); the decoded size never exceeds text.size().
+/// Writes the decoded length to `size`. Errors: bad_xtext, invalid_argument (capacity too
+/// small).
 [[nodiscard]] inline errc xtext_decode(std::string_view text, char* out, std::size_t capacity,
                                        std::size_t& size, bool allow_lower_hex = false) noexcept {
     size = 0;
@@ -537,15 +541,15 @@ namespace detail {
     return ok ? errc::ok : errc::bad_xtext;
 }
 
-// Octets xtext_encode would append for `raw`.
+/// Octets xtext_encode would append for `raw`.
 [[nodiscard]] constexpr std::size_t xtext_encoded_size(std::string_view raw) noexcept {
     std::size_t size = 0;
     for (char c : raw) size += detail::has_class(c, detail::cc_xchar) ? 1 : 3;
     return size;
 }
 
-// Appends the xtext form of `raw` to out (out.append(const char*, std::size_t)): xchars as
-// themselves, every other octet as "+XX" in upper case (RFC 3461 4).
+/// Appends the xtext form of `raw` to out (out.append(const char*, std::size_t)): xchars as
+/// themselves, every other octet as "+XX" in upper case (RFC 3461 4).
 template <class Out>
 void xtext_encode(Out& out, std::string_view raw) {
     constexpr char digits[] = "0123456789ABCDEF";
@@ -628,9 +632,9 @@ struct buffer_writer {
 
 } // namespace detail
 
-// True when two local parts, each as written (valid Dot-string or Quoted-string), name the
-// same string: "abc" equals abc, "a\b" equals ab (RFC 5321 4.1.2 "all quoted forms MUST be
-// treated as equivalent"). Comparison is case-sensitive, as local parts may be.
+/// True when two local parts, each as written (valid Dot-string or Quoted-string), name the
+/// same string: `"abc"` equals `abc`, `"a\b"` equals `ab` (RFC 5321 4.1.2 "all quoted forms MUST be
+/// treated as equivalent"). Comparison is case-sensitive, as local parts may be.
 [[nodiscard]] constexpr bool local_part_equal(std::string_view a, std::string_view b) noexcept {
     detail::local_part_reader ra(a);
     detail::local_part_reader rb(b);
@@ -645,13 +649,13 @@ struct buffer_writer {
     }
 }
 
-// ASCII case-insensitive domain comparison (RFC 5321 2.4); non-ASCII octets compare exactly.
+/// ASCII case-insensitive domain comparison (RFC 5321 2.4); non-ASCII octets compare exactly.
 [[nodiscard]] constexpr bool domain_equal(std::string_view a, std::string_view b) noexcept {
     return detail::iequals(a, b);
 }
 
-// Appends the local part as written (quotes resolved) without its quoting to `out`
-// (out.append(const char*, std::size_t)). `written` must be a valid local part.
+/// Appends the local part as written (quotes resolved) without its quoting to `out`
+/// (out.append(const char*, std::size_t)). `written` must be a valid local part.
 template <class Out>
 void unquote_local_part(Out& out, std::string_view written) {
     detail::local_part_reader reader(written);
@@ -659,11 +663,11 @@ void unquote_local_part(Out& out, std::string_view written) {
     while (reader.next(c)) out.append(&c, 1);
 }
 
-// Appends `raw` (the intended local-part string) in the minimally quoted wire form
-// (RFC 5321 4.1.2 SHOULD): a valid Dot-string as is, otherwise a Quoted-string escaping only
-// '"' and '\': abc -> abc, a b -> "a b", a"b -> "a\"b". Writes nothing on error.
-// Errors: bad_local_part (a control character), non_ascii (8-bit without allow_utf8),
-// invalid_utf8.
+/// Appends `raw` (the intended local-part string) in the minimally quoted wire form
+/// (RFC 5321 4.1.2 SHOULD): a valid Dot-string as is, otherwise a Quoted-string escaping only
+/// `"` and `\`: `abc` -> `abc`, `a b` -> `"a b"`, `a"b` -> `"a\"b"`. Writes nothing on error.
+/// Errors: bad_local_part (a control character), non_ascii (8-bit without allow_utf8),
+/// invalid_utf8.
 template <class Out>
 [[nodiscard]] errc quote_local_part(Out& out, std::string_view raw, bool allow_utf8 = false) {
     bool needs_quotes = false;
@@ -687,8 +691,8 @@ template <class Out>
     return errc::ok;
 }
 
-// quote_local_part into buffer[0..capacity); `written` gets the length.
-// Errors: as above, plus invalid_argument (the buffer is too small; nothing usable written).
+/// quote_local_part into buffer[0..capacity); `written` gets the length.
+/// Errors: as above, plus invalid_argument (the buffer is too small; nothing usable written).
 [[nodiscard]] inline errc quote_local_part(std::string_view raw, char* buffer, std::size_t capacity,
                                            std::size_t& written, bool allow_utf8 = false) noexcept {
     detail::buffer_writer writer{buffer, capacity};

@@ -1,8 +1,9 @@
-// smtpp: text from the peer made safe to log or show. Reply texts, command lines and
-// addresses are the peer's bytes: a NUL, a terminal escape (ESC, the C1 controls) or a stray
-// CR in a log line is the peer writing to your terminal or your log parser. append_printable()
-// writes printable ASCII as it is and every other octet as \xNN (a backslash as \\), so the
-// output is one line of printable ASCII that reads back unambiguously.
+/// \file
+/// smtpp: text from the peer made safe to log or show. Reply texts, command lines and
+/// addresses are the peer's bytes: a NUL, a terminal escape (ESC, the C1 controls) or a stray
+/// CR in a log line is the peer writing to your terminal or your log parser. append_printable()
+/// writes printable ASCII as it is and every other octet as `\xNN` (a backslash as `\\`), so the
+/// output is one line of printable ASCII that reads back unambiguously.
 #ifndef SMTPP_PRINTABLE_HPP
 #define SMTPP_PRINTABLE_HPP
 
@@ -13,9 +14,9 @@
 
 SMTPP_NAMESPACE_BEGIN
 
-// Appends `text` to `out` (any type with append(const char*, std::size_t)) with every octet
-// outside %d32-126 and every backslash escaped. Tabs are escaped too (\x09): a log field
-// stays one field. Allocates only what `out` needs to grow.
+/// Appends `text` to `out` (any type with append(const char*, std::size_t)) with every octet
+/// outside `%d32-126` and every backslash escaped. Tabs are escaped too (`\x09`): a log field
+/// stays one field. Allocates only what `out` needs to grow.
 template <class Out>
 void append_printable(Out& out, std::string_view text) {
     static constexpr char hex[] = "0123456789ABCDEF";

@@ -1,74 +1,77 @@
-// smtpp: the server side of one SMTP or LMTP connection, Sans-IO.
-//
-// The session never touches a socket and never calls back into your code:
-//
-//   server_session s(config);                        // config.validate() == errc::ok
-//   after every receive(), consume_output() and decision, pull events until need_data:
-//   for (server_event ev = s.next_event(); ev.kind != server_event_kind::need_data; ...) {
-//       rcpt, mail, ...: s.accept() now, or later (an asynchronous lookup), or s.reject(...)
-//       body_chunk: keep the bytes; transaction_reset: drop the bytes kept so far
-//       tls_handshake: write pending_output(), run the handshake, s.tls_established()
-//       closed: write pending_output(), close the connection
-//   }
-//   write pending_output() to the socket; consume_output(bytes_written) once written
-//
-// Input. receive() copies the bytes it takes, so your read buffer is free again when it
-// returns, whatever the session does next: decisions may take any number of loop turns, and
-// one read buffer may serve every connection. It takes up to limits.input_buffer unread
-// octets and returns how many it took; offer the rest again once wants_read() is true.
-// receive_in_place() reads your bytes where they are, zero-copy, for fuzzers, benchmarks and
-// loops that own a buffer per connection: they must then stay valid and unchanged while
-// reading_in_place() is true (it turns false by the time next_event() returns need_data,
-// closed or tls_handshake; an unfinished line at their end is copied). receive() takes
-// nothing while in-place bytes are unread.
-//
-// Decisions. Events of the decision kinds (see server_event.hpp) wait for accept(), reject(),
-// reply() or challenge(); these only queue output and may come much later. Meanwhile
-// next_event() returns awaiting_decision (pending_decision() says which) and reads nothing
-// further, so replies leave in the order of the commands (RFC 2920 3.2) and a command that
-// changes framing (DATA, BDAT, STARTTLS, AUTH) is never read past.
-//
-// Output. pending_output() gives the oldest unsent bytes; they stay valid and unchanged until
-// consume_output() has taken all of them, however much the session queues meanwhile, so an
-// asynchronous write may point at them. It may return only part of what is queued
-// (pending_output_size() says how much): after consume_output(), ask again. When
-// limits.output_buffer bytes are unsent the session stops reading input (output_full, and
-// wants_read() false) until you consume some, so a peer that never reads cannot grow memory.
-//
-// Timeouts. waiting() says what the session waits for and for how long (RFC 5321 4.5.3.2,
-// server_config::timeout); arm a timer when its serial changes, and call timeout_expired()
-// when it fires: 421 4.4.2 and close. Bytes that trickle in do not restart a wait.
-//
-// LIFETIME: every view in an event stays valid until the next mutating call on the session
-// (receive, receive_in_place, receive_eof, next_event, accept, reject, reply, challenge,
-// consume_output, tls_established, timeout_expired, shutdown, release_idle_memory, moving it).
-//
-// Choices where the RFCs leave room (documented behaviour):
-//   * Over-long command line: skipped to its CRLF, then 500 5.5.2; the session goes on.
-//   * Bare CR/LF inside a command line: 500 5.5.2, one reply for the whole CRLF-ended line.
-//   * A message body (DATA, or BDAT without BODY=BINARYMIME) with bare CR, bare LF or NUL: read
-//     to its real end, then 550 5.6.0 for the whole message (per recipient in LMTP), never a
-//     second message. Opt out with server_config::lenient_bare_line_endings.
-//   * 8-bit octets without BODY=8BITMIME: accepted and marked (message_end.eight_bit).
-//   * Message over limits.message_size: MAIL SIZE=n above it gets 552 5.3.4; DATA beyond it
-//     is read and dropped (body_chunk events stop after exactly message_size octets), then
-//     552 5.3.4 after the real end. A BDAT chunk that would pass the limit is refused whole.
-//   * A refused or failed BDAT consumes exactly its declared octets before its reply, up to
-//     limits.bdat_discard_limit; one declared larger is answered at once and the session
-//     closes. Later BDATs of a failed transaction get 503 5.5.1 until RSET (RFC 3030 2).
-//   * A BDAT whose size cannot be read: 521 5.5.4 and close (its octets cannot be told from
-//     commands); a size above 2^64-1: 552 5.3.4 and close.
-//   * BDAT when CHUNKING is not offered: its chunk is consumed, then 502 5.5.1.
-//   * A HELO session negotiated no extension (RFC 5321 2.2.1): MAIL/RCPT parameters get 555,
-//     BDAT (consumed), STARTTLS and AUTH get 503, unless lenient_helo_extensions.
-//   * STARTTLS inside a mail transaction: 503 5.5.1 (RFC 3207 4.2 forgets it anyway).
-//   * Every end of a transaction but message_end is reported by transaction_reset, before any
-//     event of what follows: drop buffered body bytes then.
-//   * Protocol errors (500-504, 530, 538, 555) count; at limits.errors_before_disconnect the
-//     session adds 421 4.7.0 and closes. The 503 to DATA or BDAT after every pipelined RCPT
-//     was refused by you does not count (RFC 2920 clients send it). Your own refusals do not
-//     count, but for AUTH: each 5xx to an AUTH exchange counts toward
-//     limits.auth_failures_before_disconnect (then 421 4.7.0 and close).
+/// \file
+/// smtpp: the server side of one SMTP or LMTP connection, Sans-IO.
+///
+/// The session never touches a socket and never calls back into your code:
+///
+/// ```unparsed
+///   server_session s(config);                        // config.validate() == errc::ok
+///   after every receive(), consume_output() and decision, pull events until need_data:
+///   for (server_event ev = s.next_event(); ev.kind != server_event_kind::need_data; ...) {
+///       rcpt, mail, ...: s.accept() now, or later (an asynchronous lookup), or s.reject(...)
+///       body_chunk: keep the bytes; transaction_reset: drop the bytes kept so far
+///       tls_handshake: write pending_output(), run the handshake, s.tls_established()
+///       closed: write pending_output(), close the connection
+///   }
+///   write pending_output() to the socket; consume_output(bytes_written) once written
+/// ```
+///
+/// Input. receive() copies the bytes it takes, so your read buffer is free again when it
+/// returns, whatever the session does next: decisions may take any number of loop turns, and
+/// one read buffer may serve every connection. It takes up to limits.input_buffer unread
+/// octets and returns how many it took; offer the rest again once wants_read() is true.
+/// receive_in_place() reads your bytes where they are, zero-copy, for fuzzers, benchmarks and
+/// loops that own a buffer per connection: they must then stay valid and unchanged while
+/// reading_in_place() is true (it turns false by the time next_event() returns need_data,
+/// closed or tls_handshake; an unfinished line at their end is copied). receive() takes
+/// nothing while in-place bytes are unread.
+///
+/// Decisions. Events of the decision kinds (see server_event.hpp) wait for accept(), reject(),
+/// reply() or challenge(); these only queue output and may come much later. Meanwhile
+/// next_event() returns awaiting_decision (pending_decision() says which) and reads nothing
+/// further, so replies leave in the order of the commands (RFC 2920 3.2) and a command that
+/// changes framing (DATA, BDAT, STARTTLS, AUTH) is never read past.
+///
+/// Output. pending_output() gives the oldest unsent bytes; they stay valid and unchanged until
+/// consume_output() has taken all of them, however much the session queues meanwhile, so an
+/// asynchronous write may point at them. It may return only part of what is queued
+/// (pending_output_size() says how much): after consume_output(), ask again. When
+/// limits.output_buffer bytes are unsent the session stops reading input (output_full, and
+/// wants_read() false) until you consume some, so a peer that never reads cannot grow memory.
+///
+/// Timeouts. waiting() says what the session waits for and for how long (RFC 5321 4.5.3.2,
+/// server_config::timeout); arm a timer when its serial changes, and call timeout_expired()
+/// when it fires: 421 4.4.2 and close. Bytes that trickle in do not restart a wait.
+///
+/// LIFETIME: every view in an event stays valid until the next mutating call on the session
+/// (receive, receive_in_place, receive_eof, next_event, accept, reject, reply, challenge,
+/// consume_output, tls_established, timeout_expired, shutdown, release_idle_memory, moving it).
+///
+/// Choices where the RFCs leave room (documented behaviour):
+///   * Over-long command line: skipped to its CRLF, then 500 5.5.2; the session goes on.
+///   * Bare CR/LF inside a command line: 500 5.5.2, one reply for the whole CRLF-ended line.
+///   * A message body (DATA, or BDAT without BODY=BINARYMIME) with bare CR, bare LF or NUL: read
+///     to its real end, then 550 5.6.0 for the whole message (per recipient in LMTP), never a
+///     second message. Opt out with server_config::lenient_bare_line_endings.
+///   * 8-bit octets without BODY=8BITMIME: accepted and marked (message_end.eight_bit).
+///   * Message over limits.message_size: MAIL SIZE=n above it gets 552 5.3.4; DATA beyond it
+///     is read and dropped (body_chunk events stop after exactly message_size octets), then
+///     552 5.3.4 after the real end. A BDAT chunk that would pass the limit is refused whole.
+///   * A refused or failed BDAT consumes exactly its declared octets before its reply, up to
+///     limits.bdat_discard_limit; one declared larger is answered at once and the session
+///     closes. Later BDATs of a failed transaction get 503 5.5.1 until RSET (RFC 3030 2).
+///   * A BDAT whose size cannot be read: 521 5.5.4 and close (its octets cannot be told from
+///     commands); a size above 2^64-1: 552 5.3.4 and close.
+///   * BDAT when CHUNKING is not offered: its chunk is consumed, then 502 5.5.1.
+///   * A HELO session negotiated no extension (RFC 5321 2.2.1): MAIL/RCPT parameters get 555,
+///     BDAT (consumed), STARTTLS and AUTH get 503, unless lenient_helo_extensions.
+///   * STARTTLS inside a mail transaction: 503 5.5.1 (RFC 3207 4.2 forgets it anyway).
+///   * Every end of a transaction but message_end is reported by transaction_reset, before any
+///     event of what follows: drop buffered body bytes then.
+///   * Protocol errors (500-504, 530, 538, 555) count; at limits.errors_before_disconnect the
+///     session adds 421 4.7.0 and closes. The 503 to DATA or BDAT after every pipelined RCPT
+///     was refused by you does not count (RFC 2920 clients send it). Your own refusals do not
+///     count, but for AUTH: each 5xx to an AUTH exchange counts toward
+///     limits.auth_failures_before_disconnect (then 421 4.7.0 and close).
 #ifndef SMTPP_SERVER_SESSION_HPP
 #define SMTPP_SERVER_SESSION_HPP
 
@@ -140,128 +143,141 @@ struct pending_reset {
 
 } // namespace detail
 
+/// The server side of one SMTP or LMTP connection: bytes from the peer go in, events come out,
+/// your decisions queue the replies. The contract (input, decisions, output, timeouts,
+/// lifetime of views) is described with server_session.hpp.
 class server_session {
 public:
-    // Builds a session for one connection; the config is copied. An invalid config
-    // (validate() != ok) gives a session whose first event is closed with invalid_config.
+    /// Builds a session for one connection; the config is copied. An invalid config
+    /// (validate() != ok) gives a session whose first event is closed with invalid_config.
     explicit server_session(const server_config& config);
 
     server_session(const server_session&) = delete;
     server_session& operator=(const server_session&) = delete;
+    /// Moves the session; as any mutating call, it ends the views handed out before.
     server_session(server_session&&) = default;
+    /// Moves the session; as any mutating call, it ends the views handed out before.
     server_session& operator=(server_session&&) = default;
     ~server_session() = default;
 
     // ---- input ----
 
-    // Copies bytes from the peer, up to limits.input_buffer unread octets, and returns how
-    // many it took: all of them unless the buffer is full (offer the rest again once
-    // wants_read() is true). 0 once closed, after receive_eof(), or while bytes given to
-    // receive_in_place() are unread. Between an accepted STARTTLS and tls_established() every
-    // byte is taken and dropped (RFC 3207 4.2).
+    /// Copies bytes from the peer, up to limits.input_buffer unread octets, and returns how
+    /// many it took: all of them unless the buffer is full (offer the rest again once
+    /// wants_read() is true). 0 once closed, after receive_eof(), or while bytes given to
+    /// receive_in_place() are unread. Between an accepted STARTTLS and tls_established() every
+    /// byte is taken and dropped (RFC 3207 4.2).
     [[nodiscard]] std::size_t receive(std::string_view bytes);
 
-    // Reads the bytes in place: keep them valid and unchanged while reading_in_place() is
-    // true. Errors: invalid_state while earlier bytes are unread or after receive_eof()
-    // (nothing taken), connection_closed once closed.
+    /// Reads the bytes in place: keep them valid and unchanged while reading_in_place() is
+    /// true. Errors: invalid_state while earlier bytes are unread or after receive_eof()
+    /// (nothing taken), connection_closed once closed.
     [[nodiscard]] errc receive_in_place(std::string_view bytes) noexcept;
-    // True while bytes given to receive_in_place() are unread (the session may still point
-    // into them); false once every one was read or copied.
+    /// True while bytes given to receive_in_place() are unread (the session may still point
+    /// into them); false once every one was read or copied.
     [[nodiscard]] bool reading_in_place() const noexcept { return !in_.drained(); }
 
-    // The peer closed its side. Complete commands already received are still processed; an
-    // open transaction is cancelled (transaction_reset, never message_end).
+    /// The peer closed its side. Complete commands already received are still processed; an
+    /// open transaction is cancelled (transaction_reset, never message_end).
     void receive_eof() noexcept;
 
-    // The next thing to act on; see server_event_kind. Views in the event live until the next
-    // mutating call.
+    /// The next thing to act on; see server_event_kind. Views in the event live until the next
+    /// mutating call.
     [[nodiscard]] server_event next_event();
 
     // ---- decisions (only while a decision event is unanswered; else invalid_state) ----
 
-    // Answers the pending decision with its default positive reply (see server_event_kind).
-    // Errors: invalid_state.
+    /// Answers the pending decision with its default positive reply (see server_event_kind).
+    /// Errors: invalid_state.
     [[nodiscard]] errc accept();
-    // Refuses with a 4xx/5xx reply, e.g. reject(smtpp::replies::relay_denied). `status` may be
-    // empty: with ENHANCEDSTATUSCODES, x.0.0 is used (the greeting never carries one). Long
-    // texts are wrapped (reply.hpp). Nothing is written and nothing changes on error:
-    // invalid_state (no decision pending), invalid_reply_code (not 4xx/5xx),
-    // invalid_enhanced_status (class != first digit, or not in the RFC 5248 registry),
-    // invalid_reply_text (CR, LF, NUL, controls; 8-bit except in the RFC 6531 3.7.4 cases:
-    // VRFY/EXPN ... SMTPUTF8, RCPT after MAIL ... SMTPUTF8), invalid_utf8. A text from outside
-    // (a database, a policy service) can fail: check the result and fall back to a catalog
-    // reply such as replies::local_error, or the client waits for its own timeout.
+    /// Refuses with a 4xx/5xx reply, e.g. reject(smtpp::replies::relay_denied). `status` may be
+    /// empty: with ENHANCEDSTATUSCODES, x.0.0 is used (the greeting never carries one). Long
+    /// texts are wrapped (reply.hpp). Nothing is written and nothing changes on error:
+    /// invalid_state (no decision pending), invalid_reply_code (not 4xx/5xx),
+    /// invalid_enhanced_status (class != first digit, or not in the RFC 5248 registry),
+    /// invalid_reply_text (CR, LF, NUL, controls; 8-bit except in the RFC 6531 3.7.4 cases:
+    /// VRFY/EXPN ... SMTPUTF8, RCPT after MAIL ... SMTPUTF8), invalid_utf8. A text from outside
+    /// (a database, a policy service) can fail: check the result and fall back to a catalog
+    /// reply such as replies::local_error, or the client waits for its own timeout.
     [[nodiscard]] errc reject(std::uint16_t code, enhanced_status status, std::string_view text);
+    /// Refuses with `reply`, a catalog entry (replies::) or your own; as above.
     [[nodiscard]] errc reject(const reply_spec& reply);
-    // A full custom reply. The code picks the path: 4xx/5xx refuse; the positive code the
-    // decision calls for accepts (220 for connect and starttls, 354 for data, 2xx otherwise;
-    // anything else is invalid_reply_code; for auth use challenge() rather than 334). For
-    // connect and hello the session writes its hostname first and `text` follows it; for
-    // EHLO/LHLO the capability lines follow. Errors as reject().
+    /// A full custom reply. The code picks the path: 4xx/5xx refuse; the positive code the
+    /// decision calls for accepts (220 for connect and starttls, 354 for data, 2xx otherwise;
+    /// anything else is invalid_reply_code; for auth use challenge() rather than 334). For
+    /// connect and hello the session writes its hostname first and `text` follows it; for
+    /// EHLO/LHLO the capability lines follow. Errors as reject().
     [[nodiscard]] errc reply(std::uint16_t code, enhanced_status status, std::string_view text);
+    /// As above, with the code, status and text of `reply`.
     [[nodiscard]] errc reply(const reply_spec& reply);
-    // As above with `count` lines (a multi-line reply, e.g. EXPN). Positive multi-line replies
-    // are refused (invalid_argument) for connect, hello, data, starttls and auth; count 0 or
-    // above limits.reply_lines is invalid_argument too.
+    /// As above with `count` lines (a multi-line reply, e.g. EXPN). Positive multi-line replies
+    /// are refused (invalid_argument) for connect, hello, data, starttls and auth; count 0 or
+    /// above limits.reply_lines is invalid_argument too.
     [[nodiscard]] errc reply(std::uint16_t code, enhanced_status status,
                              const std::string_view* lines, std::size_t count);
-    // auth only: sends `334 <base64 of raw>` and waits for the client's next response, which
-    // comes back as another auth event. Errors: invalid_state.
+    /// auth only: sends `334 <base64 of raw>` and waits for the client's next response, which
+    /// comes back as another auth event. Errors: invalid_state.
     [[nodiscard]] errc challenge(std::string_view raw);
-    // The decision event waiting for an answer, or need_data when none is.
+    /// The decision event waiting for an answer, or need_data when none is.
     [[nodiscard]] server_event_kind pending_decision() const noexcept { return decision_; }
 
     // ---- connection ----
 
-    // After tls_handshake: the handshake succeeded. The session forgets everything from before
-    // (back to just after the greeting: no new greeting, EHLO required, STARTTLS no longer
-    // offered; RFC 3207 4.2). acceptable=false: the TLS result is not good enough, every
-    // command but QUIT gets 554 5.7.0 (RFC 3207 4.1). Errors: invalid_state.
+    /// After tls_handshake: the handshake succeeded. The session forgets everything from before
+    /// (back to just after the greeting: no new greeting, EHLO required, STARTTLS no longer
+    /// offered; RFC 3207 4.2). acceptable=false: the TLS result is not good enough, every
+    /// command but QUIT gets 554 5.7.0 (RFC 3207 4.1). Errors: invalid_state.
     [[nodiscard]] errc tls_established(bool acceptable = true);
 
-    // Queues an unsolicited 421 4.3.2 and closes (RFC 5321 3.8). An open transaction is
-    // cancelled. No-op once closed.
+    /// Queues an unsolicited 421 4.3.2 and closes (RFC 5321 3.8). An open transaction is
+    /// cancelled. No-op once closed.
     void shutdown();
 
-    // What the session waits for from the peer now, and for how long (see timeouts.hpp).
+    /// What the session waits for from the peer now, and for how long (see timeouts.hpp).
     [[nodiscard]] wait_state waiting() const noexcept;
-    // The wait waiting() described ran out: 421 4.4.2 and close (closed: timed_out).
-    // invalid_state (nothing changes) when the session waits for no peer input: closed, a
-    // decision of yours pending, or a TLS handshake (that timeout is the caller's).
+    /// The wait waiting() described ran out: 421 4.4.2 and close (closed: timed_out).
+    /// invalid_state (nothing changes) when the session waits for no peer input: closed, a
+    /// decision of yours pending, or a TLS handshake (that timeout is the caller's).
     [[nodiscard]] errc timeout_expired();
 
     // ---- output ----
 
-    // The oldest unsent bytes; valid and unchanged until consume_output() has taken all of
-    // them, whatever is queued meanwhile. Possibly not all that is queued: ask again after
-    // consume_output(). Calling it hands the bytes out (later output queues behind them): to
-    // ask whether anything is queued, use pending_output_size() or wants_write().
+    /// The oldest unsent bytes; valid and unchanged until consume_output() has taken all of
+    /// them, whatever is queued meanwhile. Possibly not all that is queued: ask again after
+    /// consume_output(). Calling it hands the bytes out (later output queues behind them): to
+    /// ask whether anything is queued, use pending_output_size() or wants_write().
     [[nodiscard]] std::string_view pending_output() const noexcept { return out_.front(); }
-    // Every unsent byte queued, pending_output() and what follows it.
+    /// Every unsent byte queued, pending_output() and what follows it.
     [[nodiscard]] std::size_t pending_output_size() const noexcept { return out_.size(); }
-    // The transport wrote the first `n` bytes of pending_output() (clamped to its size).
+    /// The transport wrote the first `n` bytes of pending_output() (clamped to its size).
     void consume_output(std::size_t n) noexcept { out_.consume(n); }
 
-    // True when receive() would take bytes and the session would read them.
+    /// True when receive() would take bytes and the session would read them.
     [[nodiscard]] bool wants_read() const noexcept;
-    // How many octets receive() takes now: read at most this much into a buffer you reuse,
-    // and nothing is ever left over (0 while wants_read() is false).
+    /// How many octets receive() takes now: read at most this much into a buffer you reuse,
+    /// and nothing is ever left over (0 while wants_read() is false).
     [[nodiscard]] std::size_t input_room() const noexcept {
         return wants_read() ? config_.limit.input_buffer - in_.held_unread() : 0;
     }
+    /// True when output is queued (pending_output_size() is not 0).
     [[nodiscard]] bool wants_write() const noexcept { return !out_.empty(); }
-    // True once the session is over: write what is pending, then close the connection.
+    /// True once the session is over: write what is pending, then close the connection.
     [[nodiscard]] bool is_closed() const noexcept { return closed_; }
 
     // ---- state ----
 
+    /// True once TLS is in effect: after tls_established(), or from the start with
+    /// server_config::tls_active.
     [[nodiscard]] bool tls_active() const noexcept { return tls_; }
+    /// True once an AUTH exchange succeeded (STARTTLS resets it).
     [[nodiscard]] bool authenticated() const noexcept { return authed_; }
+    /// True from an accepted MAIL until its transaction ends.
     [[nodiscard]] bool in_transaction() const noexcept { return txn_.open; }
+    /// Recipients accepted in the current transaction.
     [[nodiscard]] std::size_t accepted_recipients() const noexcept { return txn_.accepted; }
-    // Heap bytes the session holds (buffers are reserved on demand and reused).
+    /// Heap bytes the session holds (buffers are reserved on demand and reused).
     [[nodiscard]] std::size_t heap_bytes() const noexcept;
-    // Returns empty buffers to the heap; for idle connections. The next use allocates again.
+    /// Returns empty buffers to the heap; for idle connections. The next use allocates again.
     void release_idle_memory();
 
 private:

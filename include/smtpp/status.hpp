@@ -1,4 +1,5 @@
-// smtpp: reply codes and enhanced status codes (RFC 5321 4.2, RFC 3463).
+/// \file
+/// smtpp: reply codes and enhanced status codes (RFC 5321 4.2, RFC 3463).
 #ifndef SMTPP_STATUS_HPP
 #define SMTPP_STATUS_HPP
 
@@ -10,48 +11,52 @@
 
 SMTPP_NAMESPACE_BEGIN
 
-// An enhanced status code class.subject.detail (RFC 3463 2). A default-constructed value
-// (class 0) means "no enhanced status code".
+/// An enhanced status code class.subject.detail (RFC 3463 2). A default-constructed value
+/// (class 0) means "no enhanced status code".
 struct enhanced_status {
-    std::uint8_t cls = 0;
-    std::uint16_t subject = 0;
-    std::uint16_t detail = 0;
+    std::uint8_t cls = 0;      ///< 2 success, 4 persistent transient failure, 5 permanent
+    std::uint16_t subject = 0; ///< the area: 1 addressing, 5 protocol, 7 security, ...
+    std::uint16_t detail = 0;  ///< the condition within the subject
 
+    /// True for the default value: no enhanced status code.
     [[nodiscard]] constexpr bool empty() const noexcept { return cls == 0; }
+    /// True when class, subject and detail are the same.
     [[nodiscard]] friend constexpr bool operator==(enhanced_status a, enhanced_status b) noexcept {
         return a.cls == b.cls && a.subject == b.subject && a.detail == b.detail;
     }
+    /// True when class, subject or detail differ.
     [[nodiscard]] friend constexpr bool operator!=(enhanced_status a, enhanced_status b) noexcept {
         return !(a == b);
     }
 };
 
-// How a reply code is to be read, by its first digit (RFC 5321 4.2.1).
+/// How a reply code is to be read, by its first digit (RFC 5321 4.2.1).
 enum class reply_class : std::uint8_t {
-    invalid,
-    positive_preliminary,  // 1yz, not used by SMTP itself
-    positive_completion,   // 2yz
-    positive_intermediate, // 3yz
-    transient_negative,    // 4yz
-    permanent_negative,    // 5yz
+    invalid,               ///< not a reply code: below 100 or above 599
+    positive_preliminary,  ///< 1yz, not used by SMTP itself
+    positive_completion,   ///< 2yz
+    positive_intermediate, ///< 3yz
+    transient_negative,    ///< 4yz
+    permanent_negative,    ///< 5yz
 };
 
+/// The class of `code`, from its first digit; invalid outside 100-599.
 [[nodiscard]] constexpr reply_class class_of(int code) noexcept {
     if (code < 100 || code > 599) return reply_class::invalid;
     return static_cast<reply_class>(code / 100);
 }
 
-// True for codes a server may send: %x32-35 %x30-35 %x30-39 (RFC 5321 4.2).
+/// True for codes a server may send: `%x32-35 %x30-35 %x30-39` (RFC 5321 4.2).
 [[nodiscard]] constexpr bool is_valid_reply_code(int code) noexcept {
     return code >= 200 && code <= 559 && (code / 10) % 10 <= 5;
 }
 
 // ---- Enhanced status codes as text (RFC 3463 2, RFC 2034 4) ----
 
-// Longest text of a valid enhanced status code: "5.999.999".
+/// Longest text of a valid enhanced status code: "5.999.999".
 inline constexpr std::size_t max_enhanced_status_length = 9;
 
-// True when `s` can be written: class 2, 4 or 5, subject and detail 0..999.
+/// True when `s` can be written: class 2, 4 or 5, subject and detail 0..999.
 [[nodiscard]] constexpr bool is_valid(enhanced_status s) noexcept {
     return (s.cls == 2 || s.cls == 4 || s.cls == 5) && s.subject <= 999 && s.detail <= 999;
 }
@@ -74,11 +79,11 @@ namespace detail {
 
 } // namespace detail
 
-// Parses an enhanced status code at the start of `text` (a reply line's text): class "."
-// subject "." detail, class 2/4/5, subject and detail 1-3 digits without leading zeros, then a
-// SP or the end of `text`. Returns the length of the code (5 to 9 octets) and sets `out`;
-// returns 0 and leaves `out` empty when `text` does not start with a status code ("5.01.1",
-// "5.1.1000", "5. 1.1", "5.1.1x" are plain text). Never fails otherwise.
+/// Parses an enhanced status code at the start of `text` (a reply line's text): class "."
+/// subject "." detail, class 2/4/5, subject and detail 1-3 digits without leading zeros, then a
+/// SP or the end of `text`. Returns the length of the code (5 to 9 octets) and sets `out`;
+/// returns 0 and leaves `out` empty when `text` does not start with a status code ("5.01.1",
+/// "5.1.1000", "5. 1.1", "5.1.1x" are plain text). Never fails otherwise.
 [[nodiscard]] constexpr std::size_t parse_enhanced_status(std::string_view text,
                                                           enhanced_status& out) noexcept {
     out = {};
@@ -97,9 +102,9 @@ namespace detail {
     return end;
 }
 
-// Writes `s` as text ("5.1.1") into `buffer` of `capacity` octets, without a terminating NUL.
-// Returns the number of octets written, or 0 (nothing written) when `s` is not valid or does
-// not fit; max_enhanced_status_length octets always suffice.
+/// Writes `s` as text ("5.1.1") into `buffer` of `capacity` octets, without a terminating NUL.
+/// Returns the number of octets written, or 0 (nothing written) when `s` is not valid or does
+/// not fit; max_enhanced_status_length octets always suffice.
 [[nodiscard]] constexpr std::size_t format_enhanced_status(enhanced_status s, char* buffer,
                                                            std::size_t capacity) noexcept {
     char text[max_enhanced_status_length] = {};
@@ -120,14 +125,15 @@ namespace detail {
     return n;
 }
 
-// An enhanced status code as text, held by value (no allocation).
+/// An enhanced status code as text, held by value (no allocation).
 struct enhanced_status_text {
-    char chars[max_enhanced_status_length] = {};
-    std::size_t size = 0;
+    char chars[max_enhanced_status_length] = {}; ///< the text, `size` octets, no NUL
+    std::size_t size = 0;                        ///< octets used in `chars`
+    /// The text as a view into `chars`, valid as long as this object.
     [[nodiscard]] constexpr std::string_view view() const noexcept { return {chars, size}; }
 };
 
-// `s` as text; empty when `s` is not valid.
+/// `s` as text; empty when `s` is not valid.
 [[nodiscard]] constexpr enhanced_status_text to_text(enhanced_status s) noexcept {
     enhanced_status_text t;
     t.size = format_enhanced_status(s, t.chars, sizeof t.chars);
@@ -145,9 +151,9 @@ inline constexpr std::uint16_t registered_detail_max[8] = {0, 10, 4, 6, 7, 6, 10
 
 } // namespace detail
 
-// True when `s` is valid and its subject.detail is in the IANA registry of enhanced status
-// codes (RFC 5248), so a server may send it (RFC 3463 2: "should send only defined,
-// registered status codes"). The registry does not tie codes to classes.
+/// True when `s` is valid and its subject.detail is in the IANA registry of enhanced status
+/// codes (RFC 5248), so a server may send it (RFC 3463 2: "should send only defined,
+/// registered status codes"). The registry does not tie codes to classes.
 [[nodiscard]] constexpr bool is_registered(enhanced_status s) noexcept {
     return is_valid(s) && s.subject < 8 && s.detail <= detail::registered_detail_max[s.subject];
 }

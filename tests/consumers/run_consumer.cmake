@@ -7,6 +7,8 @@
 #   fetchcontent      FetchContent_Declare(smtpp SOURCE_DIR <source tree>)
 #   pkg_config        pkg-config --cflags smtpp against WORK_DIR/prefix, compile and run
 #   meson_subproject  a Meson project with a copy of smtpp in subprojects/smtpp
+#   single_header     SINGLE_HEADER alone on the include path (no include/): main.cpp and
+#                     examples/quickstart.cpp, with our warnings as errors
 # Each mode builds tests/consumers/main.cpp with the outer build's compiler CXX and runs it.
 cmake_minimum_required(VERSION 3.21)
 
@@ -170,6 +172,38 @@ elseif(MODE STREQUAL "meson_subproject")
        "${_work}/build" "${_project}")
   _run("${MESON}" compile -C "${_work}/build")
   _run("${_work}/build/consumer")
+
+elseif(MODE STREQUAL "single_header")
+  if(NOT EXISTS "${SINGLE_HEADER}")
+    message(FATAL_ERROR "no single header at '${SINGLE_HEADER}': build the smtpp_single_header "
+                        "target first")
+  endif()
+  file(REMOVE_RECURSE "${_work}")
+  # A directory holding nothing but the generated file is the only include path.
+  file(COPY "${SINGLE_HEADER}" DESTINATION "${_work}/include")
+  set(_flags -std=c++17 -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Werror
+      "-I${_work}/include")
+  _run("${CXX}" ${_flags} "-DSMTPP_CONSUMER_EXPECTED_VERSION=\"${VERSION}\""
+       "${_here}/main.cpp" -o "${_work}/consumer")
+  _run("${_work}/consumer")
+  # The quickstart as a single-header user writes it: its <smtpp/...> includes become the one
+  # header, nothing else changes.
+  file(READ "${SOURCE_DIR}/examples/quickstart.cpp" _quickstart)
+  string(REGEX REPLACE "#include <smtpp/[a-z_]+\\.hpp>" "#include <smtpp.hpp>" _quickstart
+         "${_quickstart}")
+  string(FIND "${_quickstart}" "#include <smtpp.hpp>" _single)
+  string(FIND "${_quickstart}" "<smtpp/" _multi)
+  if(_single EQUAL -1 OR NOT _multi EQUAL -1)
+    message(FATAL_ERROR "examples/quickstart.cpp: cannot switch its includes to <smtpp.hpp>")
+  endif()
+  file(WRITE "${_work}/quickstart.cpp" "${_quickstart}")
+  _run("${CXX}" ${_flags} "${_work}/quickstart.cpp" -o "${_work}/quickstart")
+  message(STATUS "$ ${_work}/quickstart")
+  execute_process(COMMAND "${_work}/quickstart" RESULT_VARIABLE _rc OUTPUT_VARIABLE _out)
+  if(NOT _rc EQUAL 0 OR NOT _out MATCHES "250 2\\.0\\.0 Message accepted")
+    message(FATAL_ERROR "quickstart on the single header failed (${_rc}):\n${_out}")
+  endif()
+  message(STATUS "quickstart on the single header: message accepted")
 
 else()
   message(FATAL_ERROR "run_consumer.cmake: unknown MODE '${MODE}'")

@@ -16,7 +16,8 @@
 //    in the order they were sent, none missing;
 //  - results are consistent: recipient_result/message_result success only with a 2yz reply
 //    (the class RFC 5321 4.3.2 lets complete RCPT, the final dot and BDAT LAST: never a 3yz),
-//    temporary/permanent with 4xx/5xx (or no reply), views inside reply.raw;
+//    temporary/permanent with 4xx/5xx (or no reply), views inside reply.raw; each names a
+//    transaction already started (send_body the one in progress);
 //  - with auth_requires_tls, no AUTH command leaves before TLS (every configured mechanism
 //    carries a credential);
 //  - no reply answers a command not handed out yet (RFC 5321 4.2): each RCPT reply has a
@@ -167,8 +168,9 @@ private:
             ++rcpt_replies_;
             FUZZ_CHECK(lines_starting(handed_, "RCPT TO:") >= rcpt_replies_);
         }
-        if (ev.kind == client_event_kind::message_result && !final_reply_seen_) {
-            final_reply_seen_ = true;
+        if (ev.kind == client_event_kind::message_result &&
+            ev.transaction != last_final_transaction_) {
+            last_final_transaction_ = ev.transaction;
             ++final_replies_;
             std::size_t ends = lines_starting(handed_, ".\r\n");
             for (std::size_t at = handed_.find(" LAST\r\n"); at != std::string::npos;
@@ -252,7 +254,6 @@ private:
         e.utf8_message = (in_.take_u8() & 7u) == 0;
         e.envid = in_.take_bool() ? "QQ314159" : "";
         content_ = e.body;
-        final_reply_seen_ = false;
         errc r = session_.send_mail(e);
         if (r != errc::ok && r != errc::invalid_state) {
             // Refused before anything was queued (the session stays ready): send a plain one.
@@ -367,6 +368,8 @@ private:
             break;
         case k::recipient_result:
         case k::message_result:
+            // Results name a transaction that was started, never one still to come.
+            FUZZ_CHECK(ev.transaction != 0 && ev.transaction <= session_.last_transaction());
             check_reply_was_asked_for(ev);
             // Never a success without a positive reply; a 4xx/5xx reply is never a success; a
             // failure next to a positive reply (250 to DATA) says why (findings/client_session-1).
@@ -377,6 +380,7 @@ private:
                 FUZZ_CHECK(ev.error != errc::ok);
             break;
         case k::send_body:
+            FUZZ_CHECK(ev.transaction == session_.last_transaction());
             body_blocked_ = false;
             if (!in_body_ && !sent_any_) {
                 in_body_ = true;
@@ -417,7 +421,7 @@ private:
     std::string handed_;           // wire_ and the pending_output() last handed out
     std::size_t rcpt_replies_ = 0; // RCPTs accepted
     std::size_t final_replies_ = 0;
-    bool final_reply_seen_ = false; // of the current transaction (LMTP: one per recipient)
+    std::uint32_t last_final_transaction_ = 0; // LMTP: several results, one end of data
     bool verbose_ = std::getenv("SMTPP_FUZZ_VERBOSE") != nullptr;
     bool requires_tls_for_auth_ = false;
 };

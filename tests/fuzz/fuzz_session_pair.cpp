@@ -249,7 +249,8 @@ private:
                 send_body();
                 break;
             case k::message_result:
-                if (ev.result == outcome::success) successful_.insert(next_);
+                FUZZ_CHECK(ev.transaction != 0 && ev.transaction <= client_->last_transaction());
+                if (ev.result == outcome::success) successful_.insert(ev.transaction);
                 break;
             case k::auth_challenge:
                 FUZZ_CHECK(client_->auth_cancel() == errc::ok);

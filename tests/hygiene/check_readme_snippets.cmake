@@ -1,7 +1,9 @@
 # cmake -DREADME=<repo>/README.md -DEXAMPLES_DIR=<repo>/examples -P check_readme_snippets.cmake
 # The README's code is compiled and run: examples/quickstart.cpp appears in it whole, and each
 # examples/readme/*.cpp the part between "// [readme]" and "// [/readme]", one indent level
-# removed. A README edit that is not made in the program (or the reverse) fails here.
+# removed, and each region "// [readme-NAME]" ... "// [/readme-NAME]" of the example programs
+# examples/*.cpp, its indentation removed. A README edit that is not made in the program (or
+# the reverse) fails here.
 file(READ "${README}" readme)
 set(errors 0)
 
@@ -41,7 +43,53 @@ foreach(snippet IN LISTS snippets)
   require_in_readme("examples/readme/${name}" "${region}")
 endforeach()
 
+# The event loops of the example programs (README "Embedding"): each region between
+# "// [readme-NAME]" and "// [/readme-NAME]" in examples/*.cpp, the markers' indentation
+# removed from every line.
+file(GLOB programs "${EXAMPLES_DIR}/*.cpp")
+set(regions 0)
+foreach(program IN LISTS programs)
+  file(READ "${program}" source)
+  get_filename_component(file_name "${program}" NAME)
+  string(FIND "${source}" "// [readme-" begin)
+  while(NOT begin EQUAL -1)
+    # The marker's line: its indentation, and the name between "[readme-" and "]".
+    string(SUBSTRING "${source}" 0 ${begin} before)
+    string(FIND "${before}" "\n" line_start REVERSE)
+    math(EXPR line_start "${line_start} + 1")
+    math(EXPR indent_length "${begin} - ${line_start}")
+    string(SUBSTRING "${source}" ${line_start} ${indent_length} indent)
+    string(SUBSTRING "${source}" ${begin} -1 rest)
+    string(FIND "${rest}" "]" close)
+    math(EXPR name_length "${close} - 11")
+    string(SUBSTRING "${rest}" 11 ${name_length} name)
+    set(end_marker "\n${indent}// [/readme-${name}]\n")
+    math(EXPR body_start "${close} + 2")
+    string(SUBSTRING "${rest}" ${body_start} -1 rest)
+    string(FIND "${rest}" "${end_marker}" end)
+    if(NOT indent MATCHES "^ *$" OR end EQUAL -1)
+      message(SEND_ERROR "${file_name}: the region readme-${name} is not closed, or its "
+                         "marker does not start its line")
+      math(EXPR errors "${errors} + 1")
+      break()
+    endif()
+    string(SUBSTRING "${rest}" 0 ${end} region)
+    string(REPLACE "\n${indent}" "\n" region "\n${region}")
+    string(SUBSTRING "${region}" 1 -1 region)
+    require_in_readme("examples/${file_name} (readme-${name})" "${region}")
+    math(EXPR regions "${regions} + 1")
+    string(LENGTH "${end_marker}" end_length)
+    math(EXPR after "${end} + ${end_length}")
+    string(SUBSTRING "${rest}" ${after} -1 source)
+    string(FIND "${source}" "// [readme-" begin)
+  endwhile()
+endforeach()
+if(regions EQUAL 0)
+  message(SEND_ERROR "no // [readme-NAME] regions in ${EXAMPLES_DIR}/*.cpp")
+  math(EXPR errors "${errors} + 1")
+endif()
+
 if(errors GREATER 0)
   message(FATAL_ERROR "${errors} README snippet(s) out of date")
 endif()
-message(STATUS "README matches quickstart.cpp and ${count} snippets")
+message(STATUS "README matches quickstart.cpp, ${count} snippets and ${regions} event loop regions")

@@ -40,7 +40,9 @@ enum class client_command : std::uint8_t {
 // the command's handler judges. A positive reply of the other kind (a 3yz after the final
 // dot, a 2yz to DATA) answers nothing: the replies no longer match the commands, so the
 // session ends and nothing outstanding counts as done. RFC 2920 3.1: only MAIL, RCPT, RSET
-// (and BDAT, RFC 3030 4.2) may be followed by more commands before their reply.
+// (and BDAT, RFC 3030 4.2) may be followed by more commands before their reply, and the
+// message content "is explicitly allowed to be the first command in a group": the next MAIL
+// (or QUIT) may follow the end of data.
 struct client_command_rule {
     client_command command;
     bool completes_on_2yz;
@@ -60,7 +62,7 @@ inline constexpr client_command_rule client_command_rules[] = {
     {client_command::rcpt, true, false, true, wait_phase::rcpt_reply},
     {client_command::data, false, true, false, wait_phase::data_reply},
     {client_command::bdat, true, false, true, wait_phase::data_block},
-    {client_command::end_of_data, true, false, false, wait_phase::data_termination},
+    {client_command::end_of_data, true, false, true, wait_phase::data_termination},
     {client_command::rset, true, false, true, wait_phase::reply},
     {client_command::quit, true, false, false, wait_phase::reply},
 };
@@ -118,7 +120,8 @@ private:
 
 struct command_in_flight {
     client_command command;
-    std::uint32_t recipient; // rcpt, LMTP end_of_data: envelope index
+    std::uint32_t recipient;   // rcpt, LMTP end_of_data: envelope index
+    std::uint32_t transaction; // MAIL ... end of data: the transaction's number (0: none)
     // Where the command's octets end in everything the session ever queued (0: nothing was
     // sent, the greeting). A reply can answer it only once these octets were handed out.
     std::uint64_t ends_at = 0;
@@ -132,7 +135,8 @@ public:
     void stage(client_command command, std::size_t recipient, Write&& write) {
         const std::size_t start = text_.size();
         write(text_);
-        staged_.push({{command, static_cast<std::uint32_t>(recipient), 0}, text_.size() - start});
+        staged_.push({{command, static_cast<std::uint32_t>(recipient), transaction_, 0},
+                      text_.size() - start});
     }
 
     // Moves staged commands to `out` as far as the rules allow: lockstep without PIPELINING
@@ -159,8 +163,11 @@ public:
     // A reply is due for something written straight to the output (message data, BDAT),
     // which ends at `ends_at`.
     void expect(client_command command, std::size_t recipient, std::uint64_t ends_at) {
-        expected_.push({command, static_cast<std::uint32_t>(recipient), ends_at});
+        expected_.push({command, static_cast<std::uint32_t>(recipient), transaction_, ends_at});
     }
+
+    // The transaction the commands staged or expected from now on belong to (0: none).
+    void set_transaction(std::uint32_t transaction) noexcept { transaction_ = transaction; }
 
     [[nodiscard]] bool awaiting() const noexcept { return !expected_.empty(); }
     [[nodiscard]] const command_in_flight& front() const noexcept { return expected_.front(); }
@@ -193,6 +200,7 @@ private:
     reusable_queue<staged> staged_;
     std::string text_;
     std::size_t head_ = 0;
+    std::uint32_t transaction_ = 0;
 };
 
 } // namespace detail
