@@ -26,6 +26,7 @@
 #include <smtpp/macros.hpp>
 #include <smtpp/params.hpp>
 #include <smtpp/printable.hpp>
+#include <smtpp/proxy.hpp>
 #include <smtpp/reply.hpp>
 #include <smtpp/reply_reader.hpp>
 #include <smtpp/sasl.hpp>

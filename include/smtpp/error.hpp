@@ -3,8 +3,9 @@
 ///
 /// The codes come in four ranges, so a program can tell them apart with one comparison:
 ///   flow control (1-99)       not failures: feed more input, write some output first;
-///   protocol (100-199)        a rule of SMTP was broken, by the peer or by what the caller
-///                             asked to send; the event or the reply says what follows;
+///   protocol (100-199)        a rule of SMTP (or of the PROXY protocol header in front of
+///                             it) was broken, by the peer or by what the caller asked to
+///                             send; the event or the reply says what follows;
 ///   session ended (200-299)   the connection is over (is_fatal);
 ///   caller misuse (300-399)   the call was not allowed now or its arguments were wrong; it
 ///                             changed nothing (is_caller_error).
@@ -82,6 +83,16 @@ enum class errc : int {
     auth_cancelled,
     bad_sasl_message,
     extension_not_offered,
+    // PROXY protocol headers (HAProxy's proxy-protocol.txt 2.1, 2.2).
+    proxy_not_header,
+    proxy_bad_v1_line,
+    proxy_header_too_long,
+    proxy_bad_version,
+    proxy_bad_command,
+    proxy_bad_family,
+    proxy_short_addresses,
+    proxy_bad_tlv,
+    proxy_bad_checksum,
 
     // ---- session ended ----
     connection_closed = 200,
@@ -157,6 +168,15 @@ inline constexpr errc_entry errc_texts[] = {
     {errc::auth_cancelled, "authentication cancelled"},
     {errc::bad_sasl_message, "malformed SASL message"},
     {errc::extension_not_offered, "extension not offered by the peer"},
+    {errc::proxy_not_header, "not a PROXY protocol header"},
+    {errc::proxy_bad_v1_line, "malformed PROXY protocol v1 line"},
+    {errc::proxy_header_too_long, "PROXY protocol header too long"},
+    {errc::proxy_bad_version, "PROXY protocol v2 version is not 2"},
+    {errc::proxy_bad_command, "PROXY protocol v2 command is neither LOCAL nor PROXY"},
+    {errc::proxy_bad_family, "unknown PROXY protocol v2 address family or transport"},
+    {errc::proxy_short_addresses, "PROXY protocol v2 address block too short for its family"},
+    {errc::proxy_bad_tlv, "malformed PROXY protocol v2 TLV"},
+    {errc::proxy_bad_checksum, "PROXY protocol v2 CRC32C checksum mismatch"},
     {errc::connection_closed, "connection closed"},
     {errc::peer_closed_early, "peer closed the connection early"},
     {errc::service_closing, "service closing transmission channel"},
