@@ -82,6 +82,13 @@ enum class errc : int {
     auth_cancelled,
     bad_sasl_message,
     extension_not_offered,
+    // XCLIENT and XFORWARD attributes (Postfix XCLIENT_README, XFORWARD_README).
+    bad_attribute,
+    unknown_attribute,
+    duplicate_attribute,
+    bad_attribute_value,
+    attribute_too_long,
+    control_in_attribute,
 
     // ---- session ended ----
     connection_closed = 200,
@@ -157,6 +164,12 @@ inline constexpr errc_entry errc_texts[] = {
     {errc::auth_cancelled, "authentication cancelled"},
     {errc::bad_sasl_message, "malformed SASL message"},
     {errc::extension_not_offered, "extension not offered by the peer"},
+    {errc::bad_attribute, "malformed attribute=value"},
+    {errc::unknown_attribute, "unknown attribute"},
+    {errc::duplicate_attribute, "duplicate attribute"},
+    {errc::bad_attribute_value, "bad attribute value"},
+    {errc::attribute_too_long, "attribute value too long"},
+    {errc::control_in_attribute, "control character in attribute value"},
     {errc::connection_closed, "connection closed"},
     {errc::peer_closed_early, "peer closed the connection early"},
     {errc::service_closing, "service closing transmission channel"},
