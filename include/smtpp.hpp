@@ -36,5 +36,6 @@
 #include <smtpp/status.hpp>
 #include <smtpp/timeouts.hpp>
 #include <smtpp/version.hpp>
+#include <smtpp/xclient.hpp>
 
 #endif // SMTPP_HPP

@@ -75,14 +75,6 @@ struct mail_parameters {
 
 namespace detail {
 
-[[nodiscard]] constexpr bool has_control(std::string_view s) noexcept {
-    for (const char c : s) {
-        const auto octet = static_cast<unsigned char>(c);
-        if (octet < 0x20 || octet == 0x7F) return true;
-    }
-    return false;
-}
-
 [[nodiscard]] constexpr bool has_non_ascii(std::string_view s) noexcept {
     for (const char c : s) {
         if (static_cast<unsigned char>(c) >= 0x80) return true;

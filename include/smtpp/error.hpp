@@ -93,6 +93,13 @@ enum class errc : int {
     proxy_short_addresses,
     proxy_bad_tlv,
     proxy_bad_checksum,
+    // XCLIENT and XFORWARD attributes (Postfix XCLIENT_README, XFORWARD_README).
+    bad_attribute,
+    unknown_attribute,
+    duplicate_attribute,
+    bad_attribute_value,
+    attribute_too_long,
+    control_in_attribute,
 
     // ---- session ended ----
     connection_closed = 200,
@@ -177,6 +184,12 @@ inline constexpr errc_entry errc_texts[] = {
     {errc::proxy_short_addresses, "PROXY protocol v2 address block too short for its family"},
     {errc::proxy_bad_tlv, "malformed PROXY protocol v2 TLV"},
     {errc::proxy_bad_checksum, "PROXY protocol v2 CRC32C checksum mismatch"},
+    {errc::bad_attribute, "malformed attribute=value"},
+    {errc::unknown_attribute, "unknown attribute"},
+    {errc::duplicate_attribute, "duplicate attribute"},
+    {errc::bad_attribute_value, "bad attribute value"},
+    {errc::attribute_too_long, "attribute value too long"},
+    {errc::control_in_attribute, "control character in attribute value"},
     {errc::connection_closed, "connection closed"},
     {errc::peer_closed_early, "peer closed the connection early"},
     {errc::service_closing, "service closing transmission channel"},

@@ -194,6 +194,16 @@ template <std::uint16_t Class, char Ex1, char Ex2>
     return (u < 0x20 && u != '\t') || u == 0x7f;
 }
 
+// True when `s` holds a C0 control (HT included) or DEL: values that may never hold one (ENVID,
+// XCLIENT and XFORWARD attributes).
+[[nodiscard]] constexpr bool has_control(std::string_view s) noexcept {
+    for (const char c : s) {
+        const auto octet = static_cast<unsigned char>(c);
+        if (octet < 0x20 || octet == 0x7F) return true;
+    }
+    return false;
+}
+
 // Some octet of the word is a text control (or HT: the caller looks closer).
 [[nodiscard]] constexpr bool swar_may_hold_control(std::uint64_t w) noexcept {
     return swar_has_less(w, 0x20) || swar_has_byte(w, 0x7f);
