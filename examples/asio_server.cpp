@@ -242,6 +242,7 @@ public:
 private:
     // 421 to every client; io.run() returns once all are closed (2 seconds at most).
     void stop(int sig) {
+        stopping_ = true; // a timer that already fired is not cancelled: its handler checks this
         smtpp_examples::log_stopping(ctx_, "asio-server", sig);
         asio::error_code ignored;
         acceptor_.close(ignored);
@@ -263,7 +264,7 @@ private:
 
     void accept() {
         acceptor_.async_accept([this](const asio::error_code& ec, tcp::socket socket) {
-            if (ec == asio::error::operation_aborted) return;
+            if (ec == asio::error::operation_aborted || stopping_) return;
             if (ec) return accept_failed(ec.value());
             admit(std::move(socket));
             accept();
@@ -290,7 +291,7 @@ private:
     void sweep() {
         sweep_.expires_after(std::chrono::milliseconds(250));
         sweep_.async_wait([this](const asio::error_code& ec) {
-            if (ec) return;
+            if (ec || stopping_) return;
             ctx_.update_stress("asio-server");
             const auto now = mail_connection::clock::now();
             const auto all = reg_.snapshot();
@@ -319,7 +320,7 @@ private:
         if (!answered) log_line(log_err(), "asio-server: accept: %s", std::strerror(error));
         pause_.expires_after(std::chrono::milliseconds(answered ? 50 : 250));
         pause_.async_wait([this](const asio::error_code& ec) {
-            if (!ec) accept();
+            if (!ec && !stopping_) accept();
         });
     }
 
@@ -330,6 +331,7 @@ private:
     smtpp_examples::spare_descriptor spare_;
     asio::signal_set signals_;
     registry reg_;
+    bool stopping_ = false;
 };
 
 // --listen as an endpoint; prints why and returns false when it is not a numeric ADDR:PORT.
