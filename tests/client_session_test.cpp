@@ -268,6 +268,16 @@ TEST_CASE("S-2920-3.1-d: a multiline reply to RCPT is one reply", "[client][pipe
 
 // ---- transactions back to back (RFC 2920 3.1: message content may start a group) ----
 
+// Two messages for a PIPELINING server; the first one's content is out, so its result is due
+// while the second one's MAIL, RCPT and DATA follow it.
+void send_first_of_two(harness& h) {
+    h.show_transactions = true;
+    h.bodies = {"one\r\n", "two\r\n"};
+    h.feed("220 mx\r\n");
+    h.feed(ehlo_pipelining);
+    h.feed("250 ok\r\n250 ok\r\n354 go\r\n");
+}
+
 TEST_CASE("S-2920-3.1-f: the next MAIL, RCPT and DATA follow the end of data in one group; "
           "results name their transaction",
           "[client][pipelining]") {
@@ -321,11 +331,7 @@ TEST_CASE("S-2920-3.1-f, RFC 5321 4.1.1.4: a refused end of data fails only its 
           "the next one goes on and no RSET is sent",
           "[client][pipelining]") {
     harness h(basic_config());
-    h.show_transactions = true;
-    h.bodies = {"one\r\n", "two\r\n"};
-    h.feed("220 mx\r\n");
-    h.feed(ehlo_pipelining);
-    h.feed("250 ok\r\n250 ok\r\n354 go\r\n");
+    send_first_of_two(h);
     h.feed("554 5.7.1 spam\r\n250 ok\r\n250 ok\r\n354 go\r\n250 2.0.0 queued\r\n221 bye\r\n");
     CHECK(h.log.find("message_result 0 permanent 554 t1\nrecipient_result 0 success 250 t2\n") !=
           std::string::npos);
@@ -341,11 +347,7 @@ TEST_CASE("S-2920-3.1-f, RFC 5321 3.8: a connection lost behind two transactions
          {std::string_view{}, std::string_view{"250 2.0.0 first queued\r\n"},
           std::string_view{"250 2.0.0 first queued\r\n250 ok\r\n"}}) {
         harness h(basic_config());
-        h.show_transactions = true;
-        h.bodies = {"one\r\n", "two\r\n"};
-        h.feed("220 mx\r\n");
-        h.feed(ehlo_pipelining);
-        h.feed("250 ok\r\n250 ok\r\n354 go\r\n");
+        send_first_of_two(h);
         h.feed(replies);
         h.eof();
         INFO(h.log);
@@ -370,11 +372,7 @@ TEST_CASE("S-2920-3.1-f, RFC 5321 4.5.3.2.6: a timeout while the first result is
           "both transactions as temporary",
           "[client][pipelining][timeouts]") {
     harness h(basic_config());
-    h.show_transactions = true;
-    h.bodies = {"one\r\n", "two\r\n"};
-    h.feed("220 mx\r\n");
-    h.feed(ehlo_pipelining);
-    h.feed("250 ok\r\n250 ok\r\n354 go\r\n");
+    send_first_of_two(h);
     const wait_state w = h.session.waiting();
     CHECK(w.phase == wait_phase::data_termination);
     CHECK(w.timeout == std::chrono::minutes(10));

@@ -47,6 +47,21 @@ private:
     milliseconds timeout_{0};
 };
 
+// Time passes on `run` (a server_run or client_run) until `at`; its timer fires first when due,
+// as the caller's would: then the session has closed and the result is false.
+template <class Run>
+bool let_time_pass(Run& run, milliseconds at) {
+    if (run.closed) return false;
+    if (run.timer.armed() && run.timer.deadline() <= at) {
+        run.now = run.timer.deadline();
+        REQUIRE(run.session.timeout_expired() == errc::ok);
+        run.pump();
+        return false;
+    }
+    run.now = at;
+    return true;
+}
+
 // ---- server ----
 
 struct server_run {
@@ -90,18 +105,7 @@ struct server_run {
         return !closed;
     }
 
-    // Lets time pass; the timer fires when due.
-    bool advance_to(milliseconds at) {
-        if (closed) return false;
-        if (timer.armed() && timer.deadline() <= at) {
-            now = timer.deadline();
-            REQUIRE(session.timeout_expired() == errc::ok);
-            pump();
-            return false;
-        }
-        now = at;
-        return true;
-    }
+    bool advance_to(milliseconds at) { return let_time_pass(*this, at); }
 };
 
 server_config server_setup() {
@@ -299,17 +303,7 @@ struct client_run {
         return !closed;
     }
 
-    bool advance_to(milliseconds at) {
-        if (closed) return false;
-        if (timer.armed() && timer.deadline() <= at) {
-            now = timer.deadline();
-            REQUIRE(session.timeout_expired() == errc::ok);
-            pump();
-            return false;
-        }
-        now = at;
-        return true;
-    }
+    bool advance_to(milliseconds at) { return let_time_pass(*this, at); }
 };
 
 client_config client_setup() {
